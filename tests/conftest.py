@@ -1,0 +1,53 @@
+"""Shared fixtures: small synthetic datasets so unit tests need no download."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from vae_keras.data import Dataset, validate_split
+
+
+def synthetic_images(n: int, shape=(28, 28), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images: one of ten random prototype patterns per label, plus noise."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.random((10, *shape)) ** 3
+    labels = rng.integers(0, 10, size=n)
+    images = prototypes[labels] + 0.1 * rng.standard_normal((n, *shape))
+    return (np.clip(images, 0, 1) * 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+def write_npz(folder, name="mnist", n_train=300, n_test=100, shape=(28, 28), **overrides):
+    x_train, y_train = synthetic_images(n_train, shape, seed=1)
+    x_test, y_test = synthetic_images(n_test, shape, seed=2)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    arrays.update(overrides)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    path = os.path.join(folder, f"{name}.npz")
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.fixture
+def tiny_dataset() -> Dataset:
+    x_train, y_train = synthetic_images(512, seed=1)
+    x_test, y_test = synthetic_images(128, seed=2)
+    xtr, ytr = validate_split(x_train, y_train, (28, 28), "synthetic", "train")
+    xte, yte = validate_split(x_test, y_test, (28, 28), "synthetic", "test")
+    return Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+
+
+@pytest.fixture
+def mnist_dir():
+    """The real data folder from $VAE_KERAS_DATA_DIR, or a skip saying how to enable the test."""
+    folder = os.environ.get("VAE_KERAS_DATA_DIR")
+    if not folder or not os.path.isfile(os.path.join(folder, "mnist.npz")):
+        pytest.skip(
+            "needs the real MNIST: set VAE_KERAS_DATA_DIR to a folder holding mnist.npz "
+            "(../shared/data on the project's machines)"
+        )
+    return folder

@@ -1,0 +1,76 @@
+"""The loss terms against closed forms, Monte Carlo and their defining properties."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import stats
+
+from vae_keras import losses
+
+finite = st.floats(-5, 5, allow_nan=False, width=32)
+
+
+def np_(t):
+    return np.asarray(t, dtype=np.float64)
+
+
+def test_kl_is_zero_at_the_prior():
+    assert np_(
+        losses.kl_divergence(np.zeros((3, 4), "float32"), np.zeros((3, 4), "float32"))
+    ) == pytest.approx(np.zeros(3), abs=1e-7)
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float32, (4, 3), elements=finite), arrays(np.float32, (4, 3), elements=finite))
+def test_kl_is_non_negative(mu, log_var):
+    assert np.all(np_(losses.kl_divergence(mu, log_var)) >= -1e-4)
+
+
+@pytest.mark.parametrize(("mu", "log_var"), [([0.5, -1.0], [0.3, -0.7]), ([2.0, 0.0], [-2.0, 1.0])])
+def test_kl_matches_monte_carlo(mu, log_var):
+    """KL(q || p) = E_q[log q(z) - log p(z)], estimated from 200,000 draws of z ~ q."""
+    mu, log_var = np.array(mu), np.array(log_var)
+    sigma = np.exp(0.5 * log_var)
+    rng = np.random.default_rng(0)
+    z = mu + sigma * rng.standard_normal((200_000, mu.size))
+    log_ratio = (stats.norm.logpdf(z, mu, sigma) - stats.norm.logpdf(z)).sum(axis=1)
+    estimate, stderr = log_ratio.mean(), log_ratio.std() / np.sqrt(len(log_ratio))
+    analytic = np_(
+        losses.kl_divergence(mu[None].astype("float32"), log_var[None].astype("float32"))
+    )[0]
+    assert abs(estimate - analytic) < 5 * stderr
+
+
+def test_kl_grows_with_distance_from_prior():
+    mus = np.linspace(0, 3, 7, dtype="float32")[:, None]
+    kl = np_(losses.kl_divergence(mus, np.zeros_like(mus)))
+    assert np.allclose(kl, 0.5 * mus[:, 0] ** 2, atol=1e-6)
+    assert np.all(np.diff(kl) > 0)
+
+
+def test_reconstruction_loss_is_bernoulli_negative_log_likelihood():
+    rng = np.random.default_rng(1)
+    x = (rng.random((5, 784)) > 0.5).astype("float32")
+    p = rng.uniform(0.01, 0.99, (5, 784)).astype("float32")
+    expected = -stats.bernoulli.logpmf(x, p).sum(axis=1)
+    assert np_(losses.reconstruction_loss(x, p)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_reconstruction_loss_of_grey_levels_is_summed_cross_entropy():
+    rng = np.random.default_rng(2)
+    x = rng.random((4, 3072)).astype("float32")
+    p = rng.uniform(0.01, 0.99, (4, 3072)).astype("float32")
+    expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1)
+    assert np_(losses.reconstruction_loss(x, p)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_vae_loss_is_batch_mean_of_both_terms():
+    rng = np.random.default_rng(3)
+    x = rng.random((6, 10)).astype("float32")
+    p = rng.uniform(0.05, 0.95, (6, 10)).astype("float32")
+    mu = rng.standard_normal((6, 2)).astype("float32")
+    lv = rng.standard_normal((6, 2)).astype("float32")
+    per_example = np_(losses.reconstruction_loss(x, p)) + np_(losses.kl_divergence(mu, lv))
+    assert float(losses.vae_loss(x, p, mu, lv)) == pytest.approx(per_example.mean(), rel=1e-6)

@@ -1,0 +1,131 @@
+"""The architecture, the sampling layer and the loss the model adds, against the slides."""
+
+import keras
+import numpy as np
+import pytest
+from scipy import stats
+
+from vae_keras.model import build_vae, reparameterize
+
+
+@pytest.fixture(scope="module")
+def models():
+    keras.utils.set_random_seed(0)
+    return build_vae(seed=0)
+
+
+def test_parameter_count_is_the_slides(models):
+    assert models.vae.count_params() == 404_244
+
+
+def test_layers_match_the_slides(models):
+    vae = models.vae
+    expected = {
+        "encoder_h": (256, "relu"),
+        "z_mean": (2, "linear"),
+        "z_log_var": (2, "linear"),
+        "decoder_h": (256, "relu"),
+        "decoder_mean": (784, "sigmoid"),
+    }
+    for name, (units, activation) in expected.items():
+        layer = vae.get_layer(name)
+        assert isinstance(layer, keras.layers.Dense)
+        assert layer.units == units
+        assert layer.activation.__name__ == activation
+    assert isinstance(vae.get_layer("z"), keras.layers.Lambda)
+    assert vae.input_shape == (None, 784) and vae.output_shape == (None, 784)
+    assert models.encoder.output_shape == (None, 2)
+    assert models.generator.input_shape == (None, 2) and models.generator.output_shape == (
+        None,
+        784,
+    )
+    assert vae.optimizer.__class__.__name__ == "RMSprop"
+
+
+def test_sizes_are_parameters():
+    m = build_vae(original_dim=3072, intermediate_dim=64, latent_dim=8, compile=False)
+    assert m.vae.output_shape == (None, 3072)
+    assert m.encoder.output_shape == (None, 8)
+    # 3072*64+64 + 2*(64*8+8) + 8*64+64 + 64*3072+3072
+    assert (
+        m.vae.count_params() == 3072 * 64 + 64 + 2 * (64 * 8 + 8) + 8 * 64 + 64 + 64 * 3072 + 3072
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "8", True])
+def test_bad_sizes_are_rejected(bad):
+    with pytest.raises(ValueError, match="latent_dim must be a positive integer"):
+        build_vae(latent_dim=bad)
+
+
+def test_encoder_and_generator_share_weights_with_vae(models):
+    vae, encoder, generator = models.vae, models.encoder, models.generator
+    for name in ("encoder_h", "z_mean"):
+        assert encoder.get_layer(name) is vae.get_layer(name)
+    for name in ("decoder_h", "decoder_mean"):
+        assert generator.get_layer(name) is vae.get_layer(name)
+    z = np.ones((1, 2), "float32")
+    before = generator.predict(z, verbose=0)
+    bias = vae.get_layer("decoder_mean").bias
+    old = bias.numpy()
+    bias.assign(old + 1.0)
+    try:
+        after = generator.predict(z, verbose=0)
+    finally:
+        bias.assign(old)
+    assert not np.allclose(before, after)
+
+
+def test_reparameterize_is_the_formula():
+    mu = np.array([[0.5, -1.0]], "float32")
+    lv = np.array([[0.2, -3.0]], "float32")
+    eps = np.array([[1.5, -0.25]], "float32")
+    assert np.asarray(reparameterize(mu, lv, eps)) == pytest.approx(
+        mu + np.exp(0.5 * lv) * eps, rel=1e-6
+    )
+
+
+def test_sampling_layer_has_the_requested_mean_and_variance(models):
+    n = 40_000
+    mu = np.array([1.5, -0.5], "float32")
+    log_var = np.array([-1.0, 0.8], "float32")
+    z = np.asarray(models.vae.get_layer("z")([np.tile(mu, (n, 1)), np.tile(log_var, (n, 1))]))
+    var = np.exp(log_var)
+    # sample mean within 5 standard errors; sample variance within 5 of its standard errors
+    assert np.all(np.abs(z.mean(0) - mu) < 5 * np.sqrt(var / n))
+    assert np.all(np.abs(z.var(0) - var) < 5 * var * np.sqrt(2 / n))
+    for j in range(2):  # and the draws are Gaussian
+        assert stats.kstest((z[:, j] - mu[j]) / np.sqrt(var[j]), "norm").pvalue > 1e-3
+
+
+def test_added_loss_equals_the_formula_by_hand(models):
+    """One forward pass: recover epsilon's z, recompute the loss in NumPy, compare."""
+    vae, generator = models.vae, models.generator
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 784)).astype("float32")
+    probe = keras.Model(
+        vae.input,
+        [
+            vae.get_layer("z_mean").output,
+            vae.get_layer("z_log_var").output,
+            vae.get_layer("z").output,
+            vae.output,
+        ],
+    )
+    mu, log_var, z, x_dec = (np.asarray(t, dtype=np.float64) for t in probe(x))
+    added = [float(loss) for loss in probe.losses]
+    assert len(added) == 1
+    # the decoder output is the generator applied to this z
+    assert x_dec == pytest.approx(generator.predict(z.astype("float32"), verbose=0), abs=1e-6)
+    p = np.clip(x_dec, 1e-7, 1 - 1e-7)
+    xent = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1)  # 784 * mean = sum
+    kl = -0.5 * (1 + log_var - mu**2 - np.exp(log_var)).sum(axis=1)
+    assert added[0] == pytest.approx((xent + kl).mean(), rel=1e-5)
+
+
+def test_loss_layer_reports_both_parts(models, tiny_dataset):
+    result = models.vae.evaluate(tiny_dataset.x_test, batch_size=64, verbose=0, return_dict=True)
+    assert result["loss"] == pytest.approx(
+        result["reconstruction_loss"] + result["kl_loss"], rel=1e-5
+    )
+    assert result["kl_loss"] >= 0

@@ -1,0 +1,182 @@
+"""Training behaviour: it learns, evaluation changes nothing, runs save, load and resume."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from vae_keras import runs
+from vae_keras.runs import RunConfig, RunError, load_run
+from vae_keras.training import shuffled_batches, train
+
+CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
+
+
+class StopAfter(keras.callbacks.Callback):
+    """Simulate an interruption (Ctrl-C) once ``epochs`` epochs are checkpointed."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epochs:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, request):
+    ds = request.getfixturevalue("tiny_dataset_module")
+    run_dir = tmp_path_factory.mktemp("run")
+    history = train(CONFIG, ds, run_dir, verbose=0)
+    return run_dir, history, ds
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset_module():
+    from conftest import synthetic_images
+
+    from vae_keras.data import Dataset, validate_split
+
+    x_train, y_train = synthetic_images(512, seed=1)
+    x_test, y_test = synthetic_images(128, seed=2)
+    xtr, ytr = validate_split(x_train, y_train, (28, 28))
+    xte, yte = validate_split(x_test, y_test, (28, 28))
+    return Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+
+
+def test_training_lowers_the_loss(trained):
+    _, history, _ = trained
+    losses = [row["loss"] for row in history]
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:], strict=False))
+    assert losses[-1] < 0.9 * losses[0]
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    for row in history:
+        assert row["loss"] == pytest.approx(row["reconstruction_loss"] + row["kl_loss"], rel=1e-4)
+        assert row["seconds"] > 0
+
+
+def test_run_directory_holds_every_promised_file(trained):
+    run_dir, history, _ = trained
+    for name in runs.RUN_FILES:
+        assert (run_dir / name).is_file(), name
+    assert json.loads((run_dir / runs.HISTORY_JSON).read_text()) == history
+    csv_lines = (run_dir / runs.HISTORY_CSV).read_text().splitlines()
+    assert len(csv_lines) == 1 + len(history)
+    assert {"epoch", "loss", "val_loss", "reconstruction_loss", "kl_loss", "val_kl_loss"} <= set(
+        csv_lines[0].split(",")
+    )
+    assert runs.read_config(run_dir) == CONFIG
+    assert runs.read_state(run_dir)["complete"] is True
+    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_save_load_gives_identical_outputs(trained):
+    run_dir, _, ds = trained
+    a, b = load_run(run_dir), load_run(run_dir)
+    z = np.random.default_rng(0).standard_normal((8, 2)).astype("float32")
+    assert np.array_equal(
+        a.models.generator.predict(z, verbose=0), b.models.generator.predict(z, verbose=0)
+    )
+    assert np.array_equal(
+        a.models.encoder.predict(ds.x_test, verbose=0),
+        b.models.encoder.predict(ds.x_test, verbose=0),
+    )
+    assert a.config == CONFIG and len(a.history) == CONFIG.epochs
+    # the loaded weights are the trained ones, not a fresh initialisation
+    fresh = runs.build_from_config(CONFIG)
+    assert not np.allclose(
+        fresh.generator.predict(z, verbose=0), a.models.generator.predict(z, verbose=0)
+    )
+
+
+def test_predict_and_evaluate_change_no_weight(trained):
+    run_dir, _, ds = trained
+    vae = load_run(run_dir).models.vae
+    before = [w.copy() for w in vae.get_weights()]
+    opt_before = [v.numpy().copy() for v in vae.optimizer.variables]
+    vae.predict(ds.x_test, verbose=0)
+    vae.evaluate(ds.x_test, verbose=0)
+    for old, new in zip(before, vae.get_weights(), strict=True):
+        assert np.array_equal(old, new)
+    for old, new in zip(opt_before, vae.optimizer.variables, strict=True):
+        assert np.array_equal(old, new.numpy())
+
+
+def test_same_seed_same_history(trained, tmp_path):
+    _, history, ds = trained
+    again = train(CONFIG, ds, tmp_path / "again", verbose=0)
+    assert [r["loss"] for r in again] == [r["loss"] for r in history]
+    assert [r["val_loss"] for r in again] == [r["val_loss"] for r in history]
+    other = train(RunConfig(**{**CONFIG.to_dict(), "seed": 8}), ds, tmp_path / "other", verbose=0)
+    assert [r["loss"] for r in other] != [r["loss"] for r in history]
+
+
+def test_resume_continues_exactly_where_it_stopped(trained, tmp_path):
+    _, history, ds = trained
+    run_dir = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train(CONFIG, ds, run_dir, verbose=0, callbacks=[StopAfter(2)])
+    assert runs.read_state(run_dir)["epochs_done"] == 2
+    assert len(runs.read_history(run_dir)) == 2
+    resumed = train(CONFIG, ds, run_dir, verbose=0)
+    assert [r["epoch"] for r in resumed] == [1, 2, 3, 4]
+    # the same batches, noise and optimizer state: the uninterrupted history, to the bit
+    assert [r["loss"] for r in resumed] == [r["loss"] for r in history]
+    assert [r["val_loss"] for r in resumed] == [r["val_loss"] for r in history]
+
+
+def test_a_finished_run_is_not_retrained_and_can_be_extended(trained, tmp_path):
+    _, history, ds = trained
+    run_dir = tmp_path / "extend"
+    short = RunConfig(**{**CONFIG.to_dict(), "epochs": 2})
+    train(short, ds, run_dir, verbose=0)
+    mtime = (run_dir / runs.WEIGHTS_FILE).stat().st_mtime_ns
+    assert len(train(short, ds, run_dir, verbose=0)) == 2
+    assert (run_dir / runs.WEIGHTS_FILE).stat().st_mtime_ns == mtime
+    longer = train(CONFIG, ds, run_dir, verbose=0)
+    assert [r["loss"] for r in longer] == [r["loss"] for r in history]
+
+
+def test_a_different_config_in_the_same_directory_is_refused(trained, tmp_path):
+    run_dir, _, ds = trained
+    other = RunConfig(**{**CONFIG.to_dict(), "latent_dim": 3})
+    with pytest.raises(RunError, match="(?s)different configuration.*--fresh"):
+        train(other, ds, run_dir, verbose=0)
+    fresh_dir = tmp_path / "fresh"
+    train(RunConfig(**{**CONFIG.to_dict(), "epochs": 1}), ds, fresh_dir, verbose=0)
+    history = train(
+        RunConfig(**{**other.to_dict(), "epochs": 1}), ds, fresh_dir, fresh=True, verbose=0
+    )
+    assert len(history) == 1 and runs.read_config(fresh_dir).latent_dim == 3
+
+
+def test_mismatched_input_size_is_refused(tiny_dataset_module, tmp_path):
+    with pytest.raises(
+        ValueError, match="784 inputs per example but the model expects original_dim=3072"
+    ):
+        train(RunConfig(original_dim=3072), tiny_dataset_module, tmp_path / "r", verbose=0)
+
+
+def test_missing_run_names_the_command(tmp_path):
+    with pytest.raises(RunError, match="Train it first: python scripts/train_mnist.py"):
+        load_run(tmp_path, hint="python scripts/train_mnist.py")
+
+
+def test_shuffled_batches_visit_every_example_once_per_epoch():
+    x = np.arange(10, dtype="float32")[:, None]
+    batches = [
+        np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=0, last_epoch=3)
+    ]
+    assert [len(b) for b in batches] == [4, 4, 2] * 3
+    epochs = [np.concatenate(batches[i : i + 3]) for i in (0, 3, 6)]
+    for order in epochs:
+        assert sorted(order) == list(range(10))
+    assert not np.array_equal(epochs[0], epochs[1])
+    # the order depends on (seed, epoch) only: starting at epoch 1 gives epoch 1's order
+    late = [
+        np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)
+    ]
+    assert np.array_equal(np.concatenate(late), epochs[1])

@@ -1,0 +1,79 @@
+"""The loss of the slides' VAE, one function per formula.
+
+Every function takes batched tensors (or NumPy arrays) and works with
+``keras.ops``, so the model, the tests and the evaluation scripts call the same
+code. The slide names refer to ``shared/seeds/000_f150916e803b6370.txt``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def reconstruction_loss(x, x_decoded_mean):
+    """Bernoulli negative log-likelihood of ``x`` under the decoder, per example.
+
+    Slide "Loss function & Train", line 2::
+
+        xent_loss = original_dim * binary_crossentropy(inputs, x_decoded_mean)
+
+    ``binary_crossentropy`` averages over the ``original_dim`` pixels, so the
+    product is the sum over pixels
+    ``-sum_k [x_k log p_k + (1 - x_k) log(1 - p_k)]``: the ``-log p(x | z)`` of
+    the slide "Example" with a Bernoulli decoder (Keras clips ``p`` to
+    ``[1e-7, 1 - 1e-7]``). Grey levels in [0, 1] are used as the targets, as in
+    the slides' code.
+
+    Parameters
+    ----------
+    x, x_decoded_mean : tensors of shape (batch, original_dim)
+        Inputs in [0, 1] and decoder means in (0, 1).
+
+    Returns
+    -------
+    Tensor of shape (batch,).
+    """
+    original_dim = ops.shape(x)[-1]
+    return ops.cast(original_dim, "float32") * keras.losses.binary_crossentropy(x, x_decoded_mean)
+
+
+def kl_divergence(z_mean, z_log_var):
+    """Analytic ``KL(N(mu, diag(sigma^2)) || N(0, I))`` per example.
+
+    Slide "Example" (after Kingma & Welling, 2014, appendix B)::
+
+        -D_KL = 1/2 * sum_j (1 + log(sigma_j^2) - mu_j^2 - sigma_j^2)
+
+    and slide "Loss function & Train", line 3::
+
+        kl_loss = -0.5 * K.sum(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var), axis=-1)
+
+    Parameters
+    ----------
+    z_mean, z_log_var : tensors of shape (batch, latent_dim)
+        ``mu`` and ``log(sigma^2)`` of the encoder's Gaussian.
+
+    Returns
+    -------
+    Tensor of shape (batch,), non-negative; zero exactly when ``mu = 0`` and
+    ``log_var = 0``.
+    """
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+
+
+def vae_loss(x, x_decoded_mean, z_mean, z_log_var):
+    """The negative ELBO averaged over the batch: the scalar the VAE minimises.
+
+    Slide "Loss function & Train", line 4::
+
+        vae_loss = K.mean(xent_loss + kl_loss)
+
+    i.e. ``mean_i [ -log p(x_i | z_i) + KL(q(z | x_i) || p(z)) ]`` with one
+    sample ``z_i`` per example (L = 1, slide "Reparameterization").
+
+    Returns
+    -------
+    Scalar tensor.
+    """
+    return ops.mean(reconstruction_loss(x, x_decoded_mean) + kl_divergence(z_mean, z_log_var))

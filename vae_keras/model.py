@@ -1,0 +1,168 @@
+"""The slides' variational autoencoder, built with the Keras functional API.
+
+The code follows the slides "Encoder", "Reparameterization trick", "Decoder",
+"End-to-end Autoencoder" and "Loss function & Train" line by line. The one
+change Keras 3 forces: symbolic ``Model.add_loss`` is gone, so the loss is added
+by a small layer, :class:`VAELossLayer`, whose ``call`` runs
+``self.add_loss(vae_loss(...))`` and passes ``x_decoded_mean`` through.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import keras
+from keras import layers, ops
+
+from vae_keras import losses
+
+#: Names of the per-epoch metrics the loss layer reports beside ``loss``.
+RECONSTRUCTION_METRIC = "reconstruction_loss"
+KL_METRIC = "kl_loss"
+
+
+def reparameterize(z_mean, z_log_var, epsilon):
+    """The reparameterization trick ``z = mu + sigma * epsilon``.
+
+    Slide "Example": ``z = mu + sigma (.) epsilon`` with ``epsilon ~ N(0, I)``;
+    slide "Reparameterization trick" writes it with ``sigma = exp(0.5 * log_var)``::
+
+        return z_mean + K.exp(0.5 * z_log_var) * epsilon
+
+    Parameters
+    ----------
+    z_mean, z_log_var, epsilon : tensors of the same shape (batch, latent_dim)
+    """
+    return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+def make_sampling(seed_generator: keras.random.SeedGenerator):
+    """Return the slides' ``sampling(args)`` function, drawing from ``seed_generator``.
+
+    The function is the body of the ``Lambda`` layer (slide "Reparameterization
+    trick")::
+
+        def sampling(args):
+            z_mean, z_log_var = args
+            epsilon = K.random_normal(shape=(batch, dim))
+            return z_mean + K.exp(0.5 * z_log_var) * epsilon
+
+    Keras 3 draws random numbers from an explicit ``SeedGenerator``, which makes
+    the noise reproducible for a given seed.
+    """
+
+    def sampling(args):
+        z_mean, z_log_var = args
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=seed_generator)
+        return reparameterize(z_mean, z_log_var, epsilon)
+
+    return sampling
+
+
+class VAELossLayer(layers.Layer):
+    """Adds the slides' loss to the model and returns ``x_decoded_mean`` unchanged.
+
+    ``call([inputs, x_decoded_mean, z_mean, z_log_var])`` runs
+    ``self.add_loss(losses.vae_loss(...))``: slide "Loss function & Train",
+    lines 2-6 (``vae.add_loss(vae_loss)``). It also keeps running means of the
+    two parts of the loss, which ``fit`` reports as ``reconstruction_loss`` and
+    ``kl_loss`` (and ``val_...``) beside ``loss``.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.reconstruction_tracker = keras.metrics.Mean(name=RECONSTRUCTION_METRIC)
+        self.kl_tracker = keras.metrics.Mean(name=KL_METRIC)
+
+    def call(self, inputs):
+        x, x_decoded_mean, z_mean, z_log_var = inputs
+        reconstruction = losses.reconstruction_loss(x, x_decoded_mean)
+        kl = losses.kl_divergence(z_mean, z_log_var)
+        self.add_loss(ops.mean(reconstruction + kl))
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return x_decoded_mean
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+
+class VAEModels(NamedTuple):
+    """The three models of slide "End-to-end Autoencoder", sharing their layers.
+
+    ``seed_generator`` is the sampling layer's noise source; its state is saved
+    with a checkpoint so that a resumed run draws the noise an uninterrupted
+    run would.
+    """
+
+    vae: keras.Model
+    encoder: keras.Model
+    generator: keras.Model
+    seed_generator: keras.random.SeedGenerator
+
+
+def build_vae(
+    original_dim: int = 784,
+    intermediate_dim: int = 256,
+    latent_dim: int = 2,
+    seed: int | None = None,
+    optimizer: str | keras.optimizers.Optimizer = "rmsprop",
+    compile: bool = True,
+) -> VAEModels:
+    """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
+
+    Parameters
+    ----------
+    original_dim, intermediate_dim, latent_dim
+        The slides' "Network parameters" (784, 256, 2). 3072 inputs serve
+        CIFAR-10.
+    seed
+        Seed of the sampling layer's noise; ``None`` draws one from Keras's
+        global seed (set by ``keras.utils.set_random_seed``).
+    optimizer
+        Passed to ``vae.compile`` (slide: ``'rmsprop'``); no ``loss=``, the loss
+        comes from ``add_loss``.
+    compile
+        Compile ``vae`` as on the slides.
+    """
+    for name, value in (
+        ("original_dim", original_dim),
+        ("intermediate_dim", intermediate_dim),
+        ("latent_dim", latent_dim),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    # Encoder
+    inputs = keras.Input(shape=(original_dim,), name="encoder_input")
+    h = layers.Dense(intermediate_dim, activation="relu", name="encoder_h")(inputs)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+
+    # Reparameterization trick
+    seed_generator = keras.random.SeedGenerator(seed)
+    sampling = make_sampling(seed_generator)
+    z = layers.Lambda(sampling, output_shape=(latent_dim,), name="z")([z_mean, z_log_var])
+
+    # Decoder (layers created once, used by vae and generator)
+    decoder_h = layers.Dense(intermediate_dim, activation="relu", name="decoder_h")
+    decoder_mean = layers.Dense(original_dim, activation="sigmoid", name="decoder_mean")
+    h_decoded = decoder_h(z)
+    x_decoded_mean = decoder_mean(h_decoded)
+
+    # Loss (slide lines 2-6), added from inside a layer
+    x_decoded_mean = VAELossLayer(name="vae_loss")([inputs, x_decoded_mean, z_mean, z_log_var])
+
+    # End-to-end autoencoder
+    vae = keras.Model(inputs, x_decoded_mean, name="vae")
+    # Encoder, from inputs to latent space
+    encoder = keras.Model(inputs, z_mean, name="encoder")
+    # Generator, from latent space to reconstructed inputs
+    decoder_input = keras.Input(shape=(latent_dim,), name="decoder_input")
+    _h_decoded = decoder_h(decoder_input)
+    _x_decoded_mean = decoder_mean(_h_decoded)
+    generator = keras.Model(decoder_input, _x_decoded_mean, name="generator")
+
+    if compile:
+        vae.compile(optimizer=optimizer)
+    return VAEModels(vae, encoder, generator, seed_generator)

@@ -1,0 +1,231 @@
+"""Fit the slides' VAE on a dataset and keep a resumable run directory.
+
+``train(config, dataset, run_dir)`` is the one training function behind
+``scripts/train_mnist.py`` and ``scripts/train_cifar10.py``. It is
+``vae.fit(x_train, epochs=50, batch_size=256, validation_data=(x_test, None))``
+of slide "Loss function & Train" with two additions:
+
+* an input pipeline whose shuffle order is a function of ``(seed, epoch)``
+  only (``tf.random.experimental.stateless_shuffle``), so a run resumed after an
+  interruption sees exactly the batches an uninterrupted run would;
+* a :class:`RunCheckpoint` callback that, after each epoch, writes the weights,
+  the optimizer and sampling-noise state and the history atomically into the
+  run directory (:mod:`vae_keras.runs`).
+
+With both, a resumed run reproduces the uninterrupted run's history exactly.
+
+Running ``train`` again on the same directory continues from the last finished
+epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from vae_keras import runs
+from vae_keras.data import Dataset
+from vae_keras.model import VAEModels
+from vae_keras.runs import RunConfig, RunError
+
+
+def describe_devices() -> str:
+    """A one-line description of where TensorFlow will train."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"Training on {len(gpus)} GPU(s): " + ", ".join(g.name for g in gpus)
+    cpus = tf.config.list_physical_devices("CPU")
+    return f"Training on the CPU ({len(cpus)} device(s), {os.cpu_count()} cores); no GPU found"
+
+
+def shuffled_batches(
+    x: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
+) -> tf.data.Dataset:
+    """Batches of ``x`` for epochs ``first_epoch .. last_epoch - 1``, reshuffled each epoch.
+
+    Epoch ``e`` visits the examples in the order
+    ``stateless_shuffle(range(N), seed=(seed, e))``, so the order depends on the
+    seed and the epoch number only. Each epoch ends with its own (possibly
+    smaller) last batch, as ``fit`` on arrays does. Elements are ``(x, None)``
+    pairs: the model has no targets.
+    """
+    n = int(x.shape[0])
+    x_tensor = tf.constant(x)
+
+    def epoch_indices(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch])
+        )
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    return (
+        tf.data.Dataset.range(first_epoch, last_epoch)
+        .flat_map(epoch_indices)
+        .map(lambda idx: tf.gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return math.ceil(n / batch_size)
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """After every epoch, save everything needed to resume, atomically.
+
+    Writes ``vae.weights.h5`` (with RMSprop's variables),
+    ``history.json``/``.csv`` and finally ``state.json`` (with the sampling
+    layer's noise-generator state) into the run directory.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        models: VAEModels,
+        config: RunConfig,
+        history: list[dict[str, float]],
+    ):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.models = models
+        self.config = config
+        self.history = list(history)
+        self._t0 = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1}
+        row.update({k: float(v) for k, v in (logs or {}).items()})
+        row["seconds"] = time.perf_counter() - self._t0
+        self.history.append(row)
+        save_checkpoint(self.run_dir, self.models, self.history, self.config)
+
+
+def save_checkpoint(
+    run_dir: Path, models: VAEModels, history: list[dict[str, float]], config: RunConfig
+) -> None:
+    """Write weights (with RMSprop's state), history and state.json (last) into ``run_dir``.
+
+    ``state.json`` also keeps the sampling layer's noise-generator state, so a
+    resumed run draws the same epsilons an uninterrupted run would.
+    """
+    with runs.atomic_path(run_dir / runs.WEIGHTS_FILE) as tmp:
+        models.vae.save_weights(tmp)  # Keras 3 stores the optimizer's variables too
+    runs.write_history(run_dir, history)
+    epochs_done = len(history)
+    runs.write_json_atomic(
+        run_dir / runs.STATE_FILE,
+        {
+            "epochs_done": epochs_done,
+            "complete": epochs_done >= config.epochs,
+            "seed_generator_state": models.seed_generator.state.numpy().tolist(),
+        },
+    )
+
+
+def restore_checkpoint(run_dir: Path, models: VAEModels, state: dict) -> None:
+    """Load what :func:`save_checkpoint` wrote: weights, optimizer and noise state."""
+    runs.load_weights(models, run_dir / runs.WEIGHTS_FILE)
+    models.seed_generator.state.assign(
+        np.asarray(state["seed_generator_state"], dtype=models.seed_generator.state.dtype)
+    )
+
+
+def prepare_run_dir(run_dir: Path, config: RunConfig, fresh: bool) -> list[dict[str, float]]:
+    """Check or create ``run_dir``; return the history of the epochs already done there."""
+    if fresh and run_dir.exists():
+        for name in runs.RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+    state = runs.read_state(run_dir) if run_dir.exists() else None
+    if state is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runs.write_json_atomic(run_dir / runs.CONFIG_FILE, config.to_dict())
+        return []
+    saved = runs.read_config(run_dir)
+    if not saved.same_model_and_data(config):
+        raise RunError(
+            f"{run_dir} holds a run with a different configuration:\n  saved:     {saved}\n"
+            f"  requested: {config}\nUse another --out directory, or --fresh to discard it."
+        )
+    history = runs.read_history(run_dir)[: state["epochs_done"]]
+    if len(history) != state["epochs_done"]:
+        raise RunError(
+            f"{run_dir}: state.json says {state['epochs_done']} epochs are done but history.json "
+            f"has {len(history)}; the run directory is damaged. Retrain with --fresh."
+        )
+    if saved.epochs != config.epochs:
+        runs.write_json_atomic(run_dir / runs.CONFIG_FILE, config.to_dict())
+    return history
+
+
+def train(
+    config: RunConfig,
+    dataset: Dataset,
+    run_dir: str | os.PathLike,
+    fresh: bool = False,
+    verbose: int | str = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> list[dict[str, float]]:
+    """Train (or resume training) the slides' VAE; return the full per-epoch history.
+
+    Parameters
+    ----------
+    config
+        Model sizes and training settings; ``config.original_dim`` must match
+        the dataset.
+    dataset
+        From :func:`vae_keras.data.load_dataset`.
+    run_dir
+        Where the run is kept. If it holds a run of the same configuration,
+        training continues after its last finished epoch (or returns at once if
+        all ``config.epochs`` are done).
+    fresh
+        Discard what ``run_dir`` holds and start again.
+    verbose
+        Passed to ``fit`` (1 shows Keras's progress bar).
+    callbacks
+        Extra Keras callbacks, run after the checkpoint callback.
+    """
+    if dataset.original_dim != config.original_dim:
+        raise ValueError(
+            f"The dataset {dataset.name} has {dataset.original_dim} inputs per example but the "
+            f"model expects original_dim={config.original_dim}."
+        )
+    if config.epochs < 1 or config.batch_size < 1:
+        raise ValueError(
+            f"epochs and batch_size must be positive, got {config.epochs} and {config.batch_size}."
+        )
+    run_dir = Path(run_dir)
+    history = prepare_run_dir(run_dir, config, fresh)
+    done = len(history)
+    if done >= config.epochs:
+        return history
+
+    keras.utils.set_random_seed(config.seed)
+    models = runs.build_from_config(config)
+    if done:
+        restore_checkpoint(run_dir, models, runs.read_state(run_dir))
+
+    x_train = dataset.x_train
+    checkpoint = RunCheckpoint(run_dir, models, config, history)
+    models.vae.fit(
+        shuffled_batches(x_train, config.batch_size, config.seed, done, config.epochs),
+        epochs=config.epochs,
+        initial_epoch=done,
+        steps_per_epoch=steps_per_epoch(len(x_train), config.batch_size),
+        validation_data=(dataset.x_test, None),
+        validation_batch_size=config.batch_size,
+        callbacks=[checkpoint, *callbacks],
+        shuffle=False,  # the pipeline shuffles, by (seed, epoch)
+        verbose=verbose,
+    )
+    return checkpoint.history
