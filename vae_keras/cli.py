@@ -16,7 +16,8 @@ def training_parser(
 ) -> argparse.ArgumentParser:
     """An argparse parser with the training options; ``defaults`` fills their defaults.
 
-    ``default_out`` may contain ``{latent_dim}``, filled in after parsing.
+    ``default_out`` may contain ``{latent_dim}``, filled in after parsing; a
+    non-zero seed appends ``-seed{seed}`` (:func:`default_run_dir`).
     """
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
@@ -48,7 +49,7 @@ def training_parser(
     parser.add_argument(
         "--out",
         default=None,
-        help=f"run directory (default {default_out})",
+        help=f"run directory (default {default_out}, plus -seed{{seed}} if --seed is not 0)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -67,13 +68,19 @@ def training_parser(
     return parser
 
 
+def default_run_dir(template: str, latent_dim: int, seed: int) -> str:
+    """``runs/mnist-latent8`` for seed 0, ``runs/mnist-latent8-seed1`` for seed 1, ..."""
+    out = template.format(latent_dim=latent_dim)
+    return out if seed == 0 else f"{out}-seed{seed}"
+
+
 def run_training(args: argparse.Namespace) -> int:
     """Load the data, train or resume, print where the outputs went; return an exit code."""
     # Imported here so that --help answers without starting TensorFlow.
     from vae_keras.runs import read_state
     from vae_keras.training import describe_devices, train
 
-    out = Path(args.out or args.default_out.format(latent_dim=args.latent_dim))
+    out = Path(args.out or default_run_dir(args.default_out, args.latent_dim, args.seed))
     try:
         dataset = load_dataset(args.dataset, args.data_dir, limit=args.limit)
         config = RunConfig(

@@ -28,9 +28,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vae_keras.model import VAEModels, build_vae
+if TYPE_CHECKING:  # the model module imports Keras; keep RunConfig importable without it
+    from vae_keras.model import VAEModels
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "vae.weights.h5"
@@ -168,6 +169,8 @@ def read_history(run_dir: str | os.PathLike) -> list[dict[str, float]]:
 
 def build_from_config(config: RunConfig, compile: bool = True) -> VAEModels:
     """Build the models a run was trained with (untrained weights)."""
+    from vae_keras.model import build_vae
+
     return build_vae(
         original_dim=config.original_dim,
         intermediate_dim=config.intermediate_dim,
