@@ -1,0 +1,140 @@
+"""Sampling, reconstruction and the FID protocol on a tiny trained run; compute_fid.py sources."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_npz
+
+from vae_keras import evaluation
+from vae_keras.data import load_dataset
+from vae_keras.fid import FIDInputError, Statistics, frechet_distance, pixel_features
+from vae_keras.runs import RunConfig, load_run
+from vae_keras.sources import source_statistics
+from vae_keras.training import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    write_npz(folder, n_train=400, n_test=300)
+    dataset = load_dataset("mnist", folder)
+    run_dir = folder / "run"
+    train(
+        RunConfig(intermediate_dim=32, latent_dim=3, epochs=2, batch_size=64),
+        dataset,
+        run_dir,
+        verbose=0,
+    )
+    return folder, dataset, load_run(run_dir)
+
+
+def test_prior_samples_are_reproducible_and_independent_of_batch_size(tiny):
+    _, _, run = tiny
+    a = evaluation.sample_prior(run, 50, seed=3, batch_size=7)
+    b = evaluation.sample_prior(run, 50, seed=3, batch_size=50)
+    assert a.shape == (50, 784) and np.allclose(a, b, atol=1e-6)
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    assert not np.allclose(a, evaluation.sample_prior(run, 50, seed=4))
+    z = evaluation.prior_latents(50, 3, seed=3)
+    assert np.allclose(a, run.models.generator.predict(z, verbose=0), atol=1e-6)
+
+
+def test_reconstructions_are_reproducible(tiny):
+    _, dataset, run = tiny
+    x = dataset.x_test[:20]
+    r1, r2 = evaluation.reconstruct(run, x, seed=1), evaluation.reconstruct(run, x, seed=1)
+    assert r1.shape == x.shape and np.array_equal(r1, r2)
+    assert not np.array_equal(r1, evaluation.reconstruct(run, x, seed=2))
+
+
+def test_as_images_adds_a_channel_to_grey_images():
+    assert evaluation.as_images(np.zeros((4, 784)), (28, 28)).shape == (4, 28, 28, 1)
+    assert evaluation.as_images(np.zeros((4, 3072)), (32, 32, 3)).shape == (4, 32, 32, 3)
+
+
+def test_fid_of_run_is_the_distance_of_the_two_pixel_sets(tiny):
+    _, dataset, run = tiny
+    result = evaluation.fid_of_run(run, dataset, n=500, seed=5)
+    generated = evaluation.sample_prior(run, 500, seed=5)
+    expected = frechet_distance(
+        generated.mean(0),
+        np.cov(generated, rowvar=False),
+        dataset.x_test.mean(0),
+        np.cov(dataset.x_test, rowvar=False),
+    )
+    assert result.fid == pytest.approx(expected, rel=1e-6)
+    assert result.n_generated == 500 and result.n_reference == 300 and result.latent_dim == 3
+
+
+def test_sources(tiny, tmp_path):
+    folder, dataset, run = tiny
+    split = source_statistics("mnist:test", pixel_features, n=300, seed=0, data_dir=str(folder))
+    assert split.n == 300 and np.allclose(split.mu, dataset.x_test.mean(0))
+    split.save(tmp_path / "s.npz")
+    assert np.array_equal(
+        source_statistics(str(tmp_path / "s.npz"), pixel_features, 0, 0).mu, split.mu
+    )
+    generated = source_statistics(str(run.run_dir), pixel_features, n=100, seed=5)
+    assert generated.n == 100
+    assert np.allclose(generated.mu, evaluation.sample_prior(run, 100, seed=5).mean(0), atol=1e-6)
+    with pytest.raises(FIDInputError, match="neither a run directory"):
+        source_statistics(str(tmp_path / "nothing"), pixel_features, 10, 0)
+
+
+def test_png_folder_source_matches_the_arrays(tiny, tmp_path):
+    import matplotlib.pyplot as plt
+
+    _, dataset, _ = tiny
+    images = dataset.x_test[:40].reshape(-1, 28, 28)
+    for i, image in enumerate(images):
+        plt.imsave(tmp_path / f"{i:02d}.png", image, cmap="gray", vmin=0, vmax=1)
+    stats = source_statistics(str(tmp_path), pixel_features, n=40, seed=0, batch_size=16)
+    assert stats.n == 40 and stats.mu.shape == (784,)  # grey RGBA PNGs come back with one channel
+    assert np.allclose(stats.mu, images.reshape(40, -1).mean(0), atol=2 / 255)
+
+
+def test_compute_fid_script_writes_a_record(tiny, tmp_path):
+    folder, _, run = tiny
+    out = tmp_path / "fid.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(folder)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/compute_fid.py",
+            str(run.run_dir),
+            "mnist:test",
+            "--n",
+            "300",
+            "--json",
+            str(out),
+            "--save-stats",
+            str(tmp_path / "a.npz"),
+            str(tmp_path / "b.npz"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text())
+    a, b = Statistics.load(tmp_path / "a.npz"), Statistics.load(tmp_path / "b.npz")
+    assert record["fid"] == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
+    assert record["n_a"] == 300 and record["n_b"] == 300 and f"{record['fid']:.4f}" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "scripts/compute_fid.py", "mnist:valid", "mnist:test"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "expected <dataset>:<split>" in bad.stderr

@@ -1,0 +1,370 @@
+"""Frechet distance between two sets of images (slide "FID Score").
+
+Three parts, as in ``mseitzer/pytorch-fid``:
+
+* :class:`StreamingStatistics` accumulates the mean and covariance of features
+  batch by batch in float64 (a 60,000 x 3,072 set never needs a second copy);
+* :func:`frechet_distance` is the slides' formula, computed from symmetric
+  eigenvalue problems instead of ``scipy.linalg.sqrtm``;
+* feature extractors: ``pixels`` (the slides' setting) and an optional
+  InceptionV3 pool-3 extractor for comparison with published FIDs.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+
+class FIDInputError(ValueError):
+    """Statistics or features that a Frechet distance cannot be computed from."""
+
+
+class SingularCovarianceWarning(UserWarning):
+    """A covariance estimated from no more samples than dimensions."""
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Mean ``mu`` (d,), covariance ``sigma`` (d, d) and sample count ``n`` of a feature set."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    n: int
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``mu``, ``sigma``, ``n`` to an ``.npz`` file (atomically)."""
+        from vae_keras.runs import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, mu=self.mu, sigma=self.sigma, n=np.int64(self.n))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Statistics:
+        """Read statistics written by :meth:`save` (or pytorch-fid's ``mu``/``sigma`` files)."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                missing = {"mu", "sigma"} - set(npz.files)
+                if missing:
+                    raise FIDInputError(
+                        f"{path} lacks {sorted(missing)}; a statistics file holds mu, sigma and n."
+                    )
+                n = int(npz["n"]) if "n" in npz.files else -1
+                return cls(
+                    np.asarray(npz["mu"], np.float64), np.asarray(npz["sigma"], np.float64), n
+                )
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, FIDInputError):
+                raise
+            raise FIDInputError(f"{path} could not be read as a statistics .npz: {exc}") from exc
+
+
+class StreamingStatistics:
+    """Mean and covariance of features, accumulated batch by batch in float64.
+
+    Batches are merged with the pairwise update of Chan, Golub and LeVeque
+    (1979): with ``delta = mean_b - mean``,
+    ``M2 <- M2 + M2_b + delta delta^T * n n_b / (n + n_b)``, which avoids the
+    cancellation of the naive ``sum(x x^T) - n mu mu^T``. The covariance is
+    ``M2 / (n - 1)``, as ``np.cov``.
+    """
+
+    def __init__(self, dim: int | None = None):
+        self.n = 0
+        self.dim = dim
+        self._mean: np.ndarray | None = None
+        self._m2: np.ndarray | None = None
+
+    def update(self, batch: np.ndarray) -> StreamingStatistics:
+        """Add a (batch, d) array of features; returns ``self``."""
+        batch = np.asarray(batch)
+        if batch.ndim != 2:
+            raise FIDInputError(f"Features must be a 2-D (samples, dims) array, got {batch.shape}.")
+        if self.dim is None:
+            self.dim = batch.shape[1]
+        if batch.shape[1] != self.dim:
+            raise FIDInputError(
+                f"Feature dimension changed from {self.dim} to {batch.shape[1]} between batches."
+            )
+        if batch.shape[0] == 0:
+            return self
+        batch = batch.astype(np.float64)
+        if not np.all(np.isfinite(batch)):
+            raise FIDInputError("Features contain NaN or infinite values.")
+        nb = batch.shape[0]
+        mean_b = batch.mean(axis=0)
+        centred = batch - mean_b
+        m2_b = centred.T @ centred
+        if self.n == 0:
+            self._mean, self._m2 = mean_b, m2_b
+        else:
+            total = self.n + nb
+            delta = mean_b - self._mean
+            self._mean = self._mean + delta * (nb / total)
+            self._m2 = self._m2 + m2_b + np.outer(delta, delta) * (self.n * nb / total)
+        self.n += nb
+        return self
+
+    def result(self) -> Statistics:
+        """The mean and the unbiased covariance of everything added so far."""
+        if self.n < 2:
+            raise FIDInputError(
+                f"A covariance needs at least 2 samples; got {self.n}. Use more images."
+            )
+        if self.n <= self.dim:
+            warnings.warn(
+                f"Covariance of {self.n} samples in {self.dim} dimensions is singular "
+                f"(rank <= {self.n - 1}); the Frechet distance is still defined, but it is "
+                "biased upwards and noisy. Use more samples than dimensions for a reliable number.",
+                SingularCovarianceWarning,
+                stacklevel=2,
+            )
+        return Statistics(self._mean.copy(), self._m2 / (self.n - 1), self.n)
+
+
+def compute_statistics(
+    features: np.ndarray | Iterable[np.ndarray], batch_size: int = 1000
+) -> Statistics:
+    """Statistics of a (N, d) array, or of an iterable of (batch, d) arrays."""
+    stats = StreamingStatistics()
+    if isinstance(features, np.ndarray):
+        array = features
+        features = (array[i : i + batch_size] for i in range(0, len(array), batch_size))
+    for batch in features:
+        stats.update(batch)
+    return stats.result()
+
+
+# ---------------------------------------------------------------------------
+# The distance
+# ---------------------------------------------------------------------------
+
+
+def _validate(mu1, sigma1, mu2, sigma2) -> tuple[np.ndarray, ...]:
+    arrays = []
+    for name, value, ndim in (
+        ("mu1", mu1, 1),
+        ("sigma1", sigma1, 2),
+        ("mu2", mu2, 1),
+        ("sigma2", sigma2, 2),
+    ):
+        value = np.asarray(value, dtype=np.float64)
+        if value.ndim != ndim:
+            raise FIDInputError(f"{name} must be {ndim}-D, got shape {value.shape}.")
+        if not np.all(np.isfinite(value)):
+            raise FIDInputError(f"{name} contains NaN or infinite values.")
+        arrays.append(value)
+    mu1, sigma1, mu2, sigma2 = arrays
+    for name, sigma in (("sigma1", sigma1), ("sigma2", sigma2)):
+        if sigma.shape[0] != sigma.shape[1]:
+            raise FIDInputError(f"{name} must be square, got shape {sigma.shape}.")
+        if np.any(np.diag(sigma) < 0):
+            raise FIDInputError(
+                f"{name} has negative variances on its diagonal: it is not positive "
+                "semi-definite. Pass a covariance matrix."
+            )
+        scale = max(float(np.abs(sigma).max()), np.finfo(np.float64).tiny)
+        if np.abs(sigma - sigma.T).max() > 1e-6 * scale:
+            raise FIDInputError(
+                f"{name} is not symmetric (max |S - S^T| = {np.abs(sigma - sigma.T).max():.3g}); "
+                "pass a covariance matrix."
+            )
+    if not (mu1.shape[0] == mu2.shape[0] == sigma1.shape[0] == sigma2.shape[0]):
+        raise FIDInputError(
+            f"Dimensions differ: mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, "
+            f"sigma2 {sigma2.shape}; both feature sets must have the same dimension."
+        )
+    return mu1, (sigma1 + sigma1.T) / 2, mu2, (sigma2 + sigma2.T) / 2
+
+
+def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+    """Symmetric square root ``S^{1/2} = V diag(sqrt(max(w, 0))) V^T`` of a covariance."""
+    w, v = np.linalg.eigh(sigma)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """``tr[(S1^{1/2} S2 S1^{1/2})^{1/2}]``, the cross term of the slides' FID.
+
+    The eigenvalues of ``S1^{1/2} S2 S1^{1/2}`` are those of ``L^T S2 L`` for
+    any factor ``S1 = L L^T``. If a Cholesky factor of ``S1`` (or, the trace
+    being symmetric in S1 and S2, of ``S2``) exists, one ``eigvalsh`` of
+    ``L^T S2 L`` gives them; otherwise (both singular) ``L = S1^{1/2}`` from
+    :func:`psd_sqrt`. Eigenvalues below zero are rounding and are clipped.
+    """
+    m = None
+    for factored, other in ((sigma1, sigma2), (sigma2, sigma1)):
+        try:
+            lower = np.linalg.cholesky(factored)
+        except np.linalg.LinAlgError:
+            continue
+        m = lower.T @ other @ lower
+        break
+    if m is None:
+        root = psd_sqrt(sigma1)
+        m = root @ sigma2 @ root
+    eigenvalues = np.linalg.eigvalsh((m + m.T) / 2)
+    if eigenvalues.size and eigenvalues.min() < -1e-6 * max(abs(eigenvalues).max(), 1e-300):
+        raise FIDInputError(
+            f"S1^(1/2) S2 S1^(1/2) has a negative eigenvalue ({eigenvalues.min():.3g}): a "
+            "covariance is not positive semi-definite. Pass covariance matrices."
+        )
+    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """Frechet (2-Wasserstein) distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    Slide "FID Score"::
+
+        FID = |mu_X - mu_Y|^2 + tr[S_X + S_Y - 2 (S_X^{1/2} S_Y S_X^{1/2})^{1/2}]
+
+    with the slides' "stable covmean": the square root of the symmetric
+    positive semi-definite matrix ``S_X^{1/2} S_Y S_X^{1/2}``, taken through
+    its eigenvalues (:func:`trace_sqrt_product`), never ``sqrtm(S_X S_Y)``.
+    The result is real and, up to rounding, non-negative: values in
+    ``[-1e-8 * scale, 0)`` are returned as 0, lower ones raise
+    :class:`FIDInputError` (they mean the inputs are not covariances).
+
+    Parameters
+    ----------
+    mu1, mu2 : arrays of shape (d,)
+    sigma1, sigma2 : symmetric positive semi-definite arrays of shape (d, d)
+    """
+    mu1, sigma1, mu2, sigma2 = _validate(mu1, sigma1, mu2, sigma2)
+    diff = mu1 - mu2
+    tr1, tr2 = float(np.trace(sigma1)), float(np.trace(sigma2))
+    fid = float(diff @ diff) + tr1 + tr2 - 2.0 * trace_sqrt_product(sigma1, sigma2)
+    if fid < 0:
+        scale = float(diff @ diff) + tr1 + tr2
+        if fid < -1e-8 * max(scale, 1.0):
+            raise FIDInputError(
+                f"Frechet distance came out negative ({fid:.3g}); a covariance is not positive "
+                "semi-definite. Check that sigma1 and sigma2 are covariance matrices."
+            )
+        fid = 0.0
+    return fid
+
+
+def frechet_distance_reference(mu1, sigma1, mu2, sigma2) -> float:
+    """The common implementation (pytorch-fid): ``sqrtm(S1 @ S2)``, real part.
+
+    Kept for tests and ``benchmarks/bench_fid.py`` only: it is slow, may return
+    complex noise, and fails on singular products, where pytorch-fid adds
+    ``1e-6 * I`` to both covariances.
+    """
+    mu1, sigma1, mu2, sigma2 = _validate(mu1, sigma1, mu2, sigma2)
+    diff = mu1 - mu2
+    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    if not np.all(np.isfinite(covmean)):
+        offset = np.eye(sigma1.shape[0]) * 1e-6
+        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    covmean = np.real(covmean)
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def fid_from_statistics(a: Statistics, b: Statistics) -> float:
+    """:func:`frechet_distance` of two :class:`Statistics`."""
+    return frechet_distance(a.mu, a.sigma, b.mu, b.sigma)
+
+
+# ---------------------------------------------------------------------------
+# Feature extractors
+# ---------------------------------------------------------------------------
+
+#: A feature extractor maps (batch, H, W, C) float images in [0, 1] to (batch, d) features.
+FeatureExtractor = Callable[[np.ndarray], np.ndarray]
+
+
+def pixel_features(images: np.ndarray) -> np.ndarray:
+    """The slides' feature space: the flattened pixels themselves, in [0, 1]."""
+    images = np.asarray(images)
+    return images.reshape(images.shape[0], -1)
+
+
+class InceptionFeatures:
+    """InceptionV3 pool-3 features (2048-d), as in published FIDs.
+
+    Images in [0, 1] are resized to 299 x 299, grayscale is repeated to three
+    channels, and ``keras.applications.inception_v3.preprocess_input`` maps
+    them to [-1, 1]. ``weights`` is ``"imagenet"`` (downloaded by Keras on first
+    use; needs internet), a path to a local ``.h5``/``.weights.h5`` file of the
+    notop model, or ``None`` for random weights (tests only: such FIDs mean
+    nothing).
+    """
+
+    dim = 2048
+
+    def __init__(self, weights: str | os.PathLike | None = "imagenet", batch_size: int = 64):
+        import keras
+
+        self.batch_size = batch_size
+        if weights not in (None, "imagenet") and not Path(weights).is_file():
+            raise FIDInputError(f"Inception weights file {weights} not found.")
+        try:
+            self.model = keras.applications.InceptionV3(
+                include_top=False,
+                pooling="avg",
+                weights=str(weights) if weights else None,
+                input_shape=(299, 299, 3),
+            )
+        except Exception as exc:
+            if weights == "imagenet":
+                raise FIDInputError(
+                    "Could not load the ImageNet weights of InceptionV3 "
+                    f"({type(exc).__name__}: {exc}). Without internet, download "
+                    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 elsewhere and pass "
+                    "its path (--inception-weights PATH)."
+                ) from exc
+            raise FIDInputError(f"Could not load Inception weights from {weights}: {exc}") from exc
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        import keras
+        import tensorflow as tf
+
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.ndim != 4 or images.shape[-1] not in (1, 3):
+            raise FIDInputError(
+                f"Inception features need (batch, H, W, 1 or 3) images, got {images.shape}."
+            )
+        if images.shape[-1] == 1:
+            images = np.repeat(images, 3, axis=-1)
+        resized = tf.image.resize(images, (299, 299), method="bilinear")
+        scaled = keras.applications.inception_v3.preprocess_input(resized * 255.0)
+        return np.asarray(self.model.predict(scaled, batch_size=self.batch_size, verbose=0))
+
+
+FEATURES = ("pixels", "inception")
+
+
+def get_extractor(name: str, inception_weights: str | None = "imagenet") -> FeatureExtractor:
+    """The feature extractor called ``name`` (one of :data:`FEATURES`)."""
+    if name == "pixels":
+        return pixel_features
+    if name == "inception":
+        return InceptionFeatures(inception_weights)
+    raise FIDInputError(f"Unknown feature space {name!r}; choose one of {list(FEATURES)}.")
+
+
+def statistics_of_images(
+    images: Iterable[np.ndarray], extractor: FeatureExtractor = pixel_features
+) -> Statistics:
+    """Stream batches of images (batch, H, W, C) through ``extractor`` into :class:`Statistics`."""
+    stats = StreamingStatistics()
+    for batch in images:
+        stats.update(extractor(batch))
+    return stats.result()
