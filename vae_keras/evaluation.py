@@ -57,6 +57,21 @@ def sample_prior(run: LoadedRun, n: int, seed: int, batch_size: int = 2000) -> n
     return np.concatenate(list(iter_prior_samples(run, n, seed, batch_size)), axis=0)
 
 
+def manifold_latents(n: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slide "Grid sampling" latent grid: ``norm.ppf(linspace(0.05, 0.95, n))`` on both axes.
+
+    Equally spaced quantiles of ``N(0, 1)`` (the prior ``p(z)``), so the grid
+    covers the prior's mass evenly. Returns ``(grid_x, grid_y, z)`` with
+    ``z[i * n + j] = (grid_x[j], grid_y[i])``.
+    """
+    from scipy.stats import norm
+
+    grid = norm.ppf(np.linspace(0.05, 0.95, n))
+    xx, yy = np.meshgrid(grid, grid)
+    z = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
+    return grid, grid.copy(), z
+
+
 def reconstruct(run: LoadedRun, x: np.ndarray, seed: int = 0) -> np.ndarray:
     """``vae(x)``: encode, draw one ``z`` from ``q(z | x)``, decode (as the slides' figure).
 

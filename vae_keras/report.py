@@ -1,0 +1,336 @@
+"""Trained runs in, every figure of the slides plus ``results.json`` and the README table out.
+
+``scripts/make_figures.py`` is a thin wrapper around :func:`make_report`. The
+figure names are the contract with the README; each is drawn by a function of
+:mod:`vae_keras.plots` from arrays computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vae_keras import evaluation, plots
+from vae_keras.data import load_dataset
+from vae_keras.runs import LoadedRun, RunError, load_run, write_json_atomic
+
+#: Figures in the order of the slides.
+MNIST_FIGURES = (
+    "mnist_latent_space",
+    "mnist_manifold",
+    "mnist_reconstructions",
+    "mnist_samples",
+)
+CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions")
+FID_FIGURES = ("fid_mean_variance", "fid_differences")
+FIGURES = (*MNIST_FIGURES, *CIFAR_FIGURES, *FID_FIGURES, "mnist_training_curves")
+
+SLIDES_FID = 8.04
+README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
+README_END = "<!-- results:end -->"
+
+
+@dataclass
+class RunSpec:
+    """A run directory the report needs and the command that creates it."""
+
+    path: Path
+    command: str
+
+    def load(self) -> LoadedRun:
+        return load_run(self.path, hint=self.command)
+
+
+@dataclass
+class ReportConfig:
+    mnist2: Sequence[RunSpec]  # latent-2 runs; the first draws the latent figures
+    mnist8: Sequence[RunSpec]  # latent-8 runs (training seeds); the first draws samples/FID maps
+    cifar: RunSpec | None
+    out_dir: Path
+    data_dir: str | None = None
+    fid_samples: int = evaluation.FID_SAMPLES
+    fid_seed: int = evaluation.FID_SAMPLE_SEED
+    manifold_n: int = 15
+    only: Sequence[str] | None = None
+    readme: Path | None = None
+    quick: bool = False
+    log: Callable[[str], None] = print
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def check_runs(config: ReportConfig) -> None:
+    """Raise :class:`RunError` naming the command for every missing run, before any work."""
+    specs = [*config.mnist2, *config.mnist8]
+    if config.cifar is not None and wants(config, "cifar10_reconstructions"):
+        specs.append(config.cifar)
+    missing = [s for s in specs if not (s.path / "vae.weights.h5").is_file()]
+    if missing:
+        lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
+        raise RunError(f"Missing trained runs; train them first:\n{lines}")
+
+
+def wants(config: ReportConfig, name: str) -> bool:
+    return config.only is None or name in config.only
+
+
+def environment() -> dict[str, Any]:
+    """Date, machine and package versions, for results.json."""
+    import keras
+    import matplotlib
+    import scipy
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "gpus": [g.name for g in gpus],
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "matplotlib": matplotlib.__version__,
+        },
+    }
+
+
+def training_summary(run: LoadedRun) -> dict[str, Any]:
+    """Final losses and the median seconds per epoch (first epoch, which compiles, left out)."""
+    last = run.history[-1]
+    seconds = [row["seconds"] for row in run.history[1:]] or [run.history[0]["seconds"]]
+    keys = (
+        "loss",
+        "val_loss",
+        "reconstruction_loss",
+        "kl_loss",
+        "val_reconstruction_loss",
+        "val_kl_loss",
+    )
+    return {
+        "run_dir": str(run.run_dir),
+        "dataset": run.config.dataset,
+        "latent_dim": run.config.latent_dim,
+        "intermediate_dim": run.config.intermediate_dim,
+        "seed": run.config.seed,
+        "epochs": last["epoch"],
+        "batch_size": run.config.batch_size,
+        "limit": run.config.limit,
+        **{f"final_{k}": round(last[k], 3) for k in keys if k in last},
+        "seconds_per_epoch": round(statistics.median(seconds), 3),
+    }
+
+
+def mean_std(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+        "n": len(values),
+    }
+
+
+def make_report(config: ReportConfig) -> dict[str, Any]:
+    """Draw the figures, compute the FIDs, write results.json (and the README table)."""
+    log = config.log
+    check_runs(config)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mnist = load_dataset("mnist", config.data_dir)
+    shape = mnist.image_shape
+    results: dict[str, Any] = {**environment(), "quick": config.quick, "figures": {}}
+
+    def save(name: str, fig, what: str) -> None:
+        plots.save_figure(fig, out / f"{name}.png")
+        results["figures"][name] = what
+        log(f"  wrote {out / f'{name}.png'}")
+
+    runs2 = [s.load() for s in config.mnist2]
+    runs8 = [s.load() for s in config.mnist8]
+    run2, run8 = runs2[0], runs8[0]
+    results["training"] = [training_summary(r) for r in (*runs2, *runs8)]
+
+    if wants(config, "mnist_latent_space"):
+        z = run2.models.encoder.predict(mnist.x_test, batch_size=2000, verbose=0)
+        fig = plots.latent_scatter(
+            z, mnist.y_test, f"MNIST test set in the latent space of the 2-D VAE ({len(z)} digits)"
+        )
+        save("mnist_latent_space", fig, f"encoder z_mean of the MNIST test set, {run2.run_dir}")
+    if wants(config, "mnist_manifold"):
+        grid_x, grid_y, z = evaluation.manifold_latents(config.manifold_n)
+        images = run2.models.generator.predict(z, verbose=0)
+        n = config.manifold_n
+        fig = plots.manifold(
+            images, grid_x, grid_y, shape, f"Decoded {n}x{n} grid of norm.ppf quantiles (2-D VAE)"
+        )
+        save(
+            "mnist_manifold",
+            fig,
+            f"generator on norm.ppf(linspace(0.05, 0.95, {n}))^2, {run2.run_dir}",
+        )
+    if wants(config, "mnist_reconstructions"):
+        x = mnist.x_test[:20]
+        fig = plots.reconstructions(
+            x,
+            evaluation.reconstruct(run8, x),
+            shape,
+            f"MNIST test digits and their reconstructions (latent {run8.config.latent_dim})",
+        )
+        save("mnist_reconstructions", fig, f"vae(x) of the first 20 test digits, {run8.run_dir}")
+    if wants(config, "mnist_samples"):
+        samples = evaluation.sample_prior(run8, 64, seed=config.fid_seed)
+        fig = plots.image_grid(
+            samples,
+            8,
+            8,
+            shape,
+            f"64 samples from N(0, I), decoded (latent {run8.config.latent_dim})",
+        )
+        save("mnist_samples", fig, f"generator(z), z ~ N(0, I), {run8.run_dir}")
+
+    if wants(config, "cifar10_samples") or (
+        config.cifar is not None and wants(config, "cifar10_reconstructions")
+    ):
+        cifar = load_dataset("cifar10", config.data_dir)
+        if wants(config, "cifar10_samples"):
+            pick = np.random.default_rng(0).choice(len(cifar.x_test), 64, replace=False)
+            fig = plots.image_grid(
+                cifar.x_test[pick],
+                8,
+                8,
+                cifar.image_shape,
+                "Randomly chosen 64 images from CIFAR-10",
+            )
+            save("cifar10_samples", fig, "64 random CIFAR-10 test images (seed 0)")
+        if config.cifar is not None and wants(config, "cifar10_reconstructions"):
+            run_c = config.cifar.load()
+            results["training"].append(training_summary(run_c))
+            x = cifar.x_test[:30]
+            fig = plots.reconstructions(
+                x,
+                evaluation.reconstruct(run_c, x),
+                cifar.image_shape,
+                f"CIFAR-10 images vs reconstructions (latent {run_c.config.latent_dim})",
+                labels=("images", "reconstructions"),
+            )
+            save(
+                "cifar10_reconstructions",
+                fig,
+                f"vae(x) of the first 30 test images, {run_c.run_dir}",
+            )
+
+    log("FID (pixels, generated vs MNIST test) ...")
+    reference = evaluation.dataset_statistics(mnist.x_test, shape)
+    fid_runs = []
+    for run in (*runs8, *runs2):
+        result = evaluation.fid_of_run(run, mnist, config.fid_samples, config.fid_seed, reference)
+        fid_runs.append(asdict(result))
+        log(f"  {run.run_dir}: FID {result.fid:.3f}")
+    by_latent: dict[str, Any] = {}
+    for latent in sorted({r["latent_dim"] for r in fid_runs}):
+        values = [r["fid"] for r in fid_runs if r["latent_dim"] == latent]
+        by_latent[f"latent{latent}"] = mean_std(values)
+    results["fid"] = {
+        "protocol": (
+            "slides' architecture (784-256-d), trained 50 epochs, batch 256, RMSprop; "
+            f"{config.fid_samples} images decoded from z ~ N(0, I) "
+            f"(sample seed {config.fid_seed}), "
+            f"decoder means in [0, 1]; Frechet distance in pixel space (784 features) against the "
+            f"{reference.n} MNIST test images"
+        ),
+        "slides": SLIDES_FID,
+        "runs": fid_runs,
+        "summary": by_latent,
+    }
+    if wants(config, "fid_mean_variance") or wants(config, "fid_differences"):
+        generated = evaluation.run_statistics(run8, shape, config.fid_samples, config.fid_seed)
+        arrays = (reference.mu, np.diag(reference.sigma), generated.mu, np.diag(generated.sigma))
+        if wants(config, "fid_mean_variance"):
+            save(
+                "fid_mean_variance",
+                plots.mean_variance(*arrays, shape),
+                f"per-pixel mean and variance, MNIST test vs {generated.n} samples "
+                f"of {run8.run_dir}",
+            )
+        if wants(config, "fid_differences"):
+            save(
+                "fid_differences",
+                plots.differences(*arrays, shape),
+                f"generated minus real per-pixel mean and variance, {run8.run_dir}",
+            )
+    if wants(config, "mnist_training_curves"):
+        fig = plots.training_curves(
+            {f"latent {r.config.latent_dim}": r.history for r in (run2, run8)},
+            "Training curves of the slides' VAE on MNIST",
+        )
+        save("mnist_training_curves", fig, f"history.json of {run2.run_dir} and {run8.run_dir}")
+
+    results.update(config.notes)
+    write_json_atomic(out / "results.json", results)
+    log(f"  wrote {out / 'results.json'}")
+    if config.readme is not None:
+        update_readme(config.readme, results)
+        log(f"  updated the results table in {config.readme}")
+    return results
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """The README's results table (Markdown), from results.json's content."""
+    lines = [
+        f"Measured {results['date'][:10]} on {results['machine']['processor']} "
+        f"({results['machine']['cpu_count']} cores, "
+        f"{'GPU' if results['machine']['gpus'] else 'no GPU'}), TensorFlow "
+        f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}"
+        + (" — QUICK MODE (not the real protocol)" if results.get("quick") else "")
+        + ".",
+        "",
+        "| run | latent | seed | epochs | final loss | final val_loss | val reconstruction "
+        "| val KL | s/epoch | FID (pixels) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    fids = {r["run_dir"]: r["fid"] for r in results.get("fid", {}).get("runs", [])}
+    for t in results["training"]:
+        fid = fids.get(t["run_dir"])
+        lines.append(
+            f"| `{t['run_dir']}` | {t['latent_dim']} | {t['seed']} | {t['epochs']} "
+            f"| {t['final_loss']:.2f} | {t['final_val_loss']:.2f} "
+            f"| {t.get('final_val_reconstruction_loss', float('nan')):.2f} "
+            f"| {t.get('final_val_kl_loss', float('nan')):.2f} | {t['seconds_per_epoch']:.2f} "
+            f"| {'' if fid is None else f'{fid:.2f}'} |"
+        )
+    summary = results.get("fid", {}).get("summary", {})
+    if summary:
+        lines += ["", "| FID, pixel space vs MNIST test | mean | std | runs |", "|---|---|---|---|"]
+        lines.append(f"| slides | {results['fid']['slides']:.2f} | | |")
+        for key, s in summary.items():
+            lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, results: dict[str, Any]) -> None:
+    """Replace the text between the README's results markers with :func:`results_table`."""
+    from vae_keras.runs import write_text_atomic
+
+    text = Path(readme).read_text()
+    if README_START not in text or README_END not in text:
+        raise RunError(f"{readme} has no results markers ({README_START} ... {README_END}).")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    write_text_atomic(readme, f"{head}{README_START}\n{results_table(results)}\n{README_END}{tail}")
+
+
+def load_results(path: str | os.PathLike) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
