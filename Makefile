@@ -14,7 +14,6 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $(STAMP)
@@ -26,9 +25,16 @@ test: venv lint
 	$(PY) -m pytest -q
 
 reproduce: venv
-	$(PY) scripts/train_mnist.py --latent-dim 2
-	$(PY) scripts/train_mnist.py --latent-dim 8
-	@echo "Runs are in runs/; weights, histories and configs per run directory."
+	$(PY) scripts/train_mnist.py --latent-dim 2 --verbose 2
+	$(PY) scripts/train_mnist.py --latent-dim 2 --seed 1 --verbose 2
+	$(PY) scripts/train_mnist.py --latent-dim 2 --seed 2 --verbose 2
+	$(PY) scripts/train_mnist.py --latent-dim 8 --verbose 2
+	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 1 --verbose 2
+	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 2 --verbose 2
+	$(PY) scripts/train_cifar10.py --verbose 2
+	$(PY) scripts/make_figures.py
+	@echo "Trained runs: runs/ (config.json, vae.weights.h5, history.json/.csv per run)"
+	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

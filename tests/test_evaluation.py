@@ -18,6 +18,8 @@ from vae_keras.sources import source_statistics
 from vae_keras.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
+# the tiny sets here have fewer images than pixels; the warning is tested in test_fid.py
+pytestmark = pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,8 @@ def reconstruct(run: LoadedRun, x: np.ndarray, seed: int = 0) -> np.ndarray:
     The sampling layer's noise generator is reset to ``seed`` first, so the
     reconstructions are reproducible.
     """
-    run.models.seed_generator.state.assign(np.asarray([seed, 0], dtype="int64"))
+    state = run.models.seed_generator.state
+    state.assign(np.asarray([seed, 0], dtype=state.dtype))
     return np.asarray(run.models.vae.predict(x, batch_size=1000, verbose=0))
 
 
