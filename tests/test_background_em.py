@@ -1,0 +1,68 @@
+"""EM for a Gaussian mixture: the slides' monotonicity theorem and parameter recovery."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from vae_keras.background.em import (
+    GMM,
+    e_step,
+    fit_gmm,
+    gaussian_log_pdf,
+    log_likelihood,
+    sample_gmm,
+)
+
+TRUE = GMM(
+    tau=np.array([0.3, 0.7]),
+    mu=np.array([[-2.0, 0.0], [2.5, 1.0]]),
+    sigma=np.array([[[1.0, 0.5], [0.5, 1.0]], [[0.6, -0.2], [-0.2, 0.4]]]),
+)
+
+
+def test_log_pdf_matches_scipy():
+    x = np.random.default_rng(0).standard_normal((7, 2))
+    expected = stats.multivariate_normal(TRUE.mu[0], TRUE.sigma[0]).logpdf(x)
+    assert gaussian_log_pdf(x, TRUE.mu[0], TRUE.sigma[0]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_responsibilities_are_posteriors():
+    x, _ = sample_gmm(TRUE, 50)
+    resp, ll = e_step(x, TRUE)
+    assert np.allclose(resp.sum(axis=1), 1.0)
+    joint = np.stack(
+        [
+            t * stats.multivariate_normal(m, s).pdf(x)
+            for t, m, s in zip(TRUE.tau, TRUE.mu, TRUE.sigma, strict=True)
+        ],
+        1,
+    )
+    assert np.allclose(resp, joint / joint.sum(1, keepdims=True))
+    assert ll == pytest.approx(np.log(joint.sum(1)).sum())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 4), st.integers(1, 3))
+def test_log_likelihood_never_decreases(seed, k, d):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((120, d)) + rng.integers(0, 3, (120, 1)) * 2.0
+    fit = fit_gmm(x, k=k, n_iter=40, seed=seed, reg=0.0)
+    steps = np.diff(fit.log_likelihoods)
+    assert np.all(steps >= -1e-9 * np.abs(fit.log_likelihoods[1:]))
+
+
+def test_recovers_the_parameters_of_a_known_mixture():
+    x, _ = sample_gmm(TRUE, 4000, seed=1)
+    fit = fit_gmm(x, k=2, n_iter=200, seed=3)
+    order = np.argsort(fit.params.mu[:, 0])
+    assert fit.params.tau[order] == pytest.approx(TRUE.tau, abs=0.03)
+    assert fit.params.mu[order] == pytest.approx(TRUE.mu, abs=0.1)
+    assert fit.params.sigma[order] == pytest.approx(TRUE.sigma, abs=0.1)
+    assert fit.log_likelihoods[-1] >= log_likelihood(x, TRUE) - 1e-6  # the MLE beats the truth
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="n >= k"):
+        fit_gmm(np.zeros((1, 2)), k=2)

@@ -1,0 +1,1 @@
+"""The slides' background, runnable: EM, KL divergences, mean-field VI, estimators."""
