@@ -77,3 +77,15 @@ def vae_loss(x, x_decoded_mean, z_mean, z_log_var):
     Scalar tensor.
     """
     return ops.mean(reconstruction_loss(x, x_decoded_mean) + kl_divergence(z_mean, z_log_var))
+
+
+def squared_error(x, x_reconstructed):
+    """Squared reconstruction error per example, ``||x - f(g(x))||^2`` summed over inputs.
+
+    Used as a Keras loss, whose batch mean is the slides' objective (slide
+    "Autoencoder"): ``L_AE = 1/n sum_i (x_i - f_theta(g_phi(x_i)))^2``. The
+    denoising autoencoder's ``L_DAE`` (Vincent et al. 2008) is the same
+    function with the encoder fed a corrupted ``x~_i`` and compared with the
+    clean ``x_i``.
+    """
+    return ops.sum(ops.square(x - x_reconstructed), axis=-1)

@@ -1,0 +1,85 @@
+"""The importance-weighted bound: its pieces, its k = 1 expectation, its growth with k."""
+
+import keras
+import numpy as np
+import pytest
+from scipy import stats
+
+from vae_keras import likelihood
+from vae_keras.data import load_dataset
+from vae_keras.runs import RunConfig, load_run
+from vae_keras.training import train
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    from conftest import write_npz
+
+    folder = tmp_path_factory.mktemp("lik")
+    write_npz(folder, n_train=500, n_test=64)
+    dataset = load_dataset("mnist", folder)
+    config = RunConfig(intermediate_dim=32, latent_dim=2, epochs=3, batch_size=100)
+    train(config, dataset, folder / "run", verbose=0)
+    return load_run(folder / "run"), dataset.x_test
+
+
+def test_log_normal_diag_matches_scipy():
+    rng = np.random.default_rng(0)
+    z, mean, log_var = rng.standard_normal((3, 5, 4))
+    expected = stats.multivariate_normal(mean[0], np.diag(np.exp(log_var[0]))).logpdf(z[0])
+    assert likelihood.log_normal_diag(z, mean, log_var)[0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_k1_estimate_is_the_elbo_in_expectation(tiny_run):
+    run, x = tiny_run
+    x = x[:16]
+    k1 = np.mean(
+        [
+            likelihood.importance_weighted_log_likelihood(run.models, x, k=1, seed=s)
+            for s in range(300)
+        ],
+        0,
+    )
+    elbo = likelihood.elbo(run.models, x, samples=300, seed=1)
+    # both average 300 draws; the k = 1 estimate samples the KL too, so allow a few nats
+    assert np.abs(k1 - elbo).mean() < 0.02 * np.abs(elbo).mean()
+    # and the ELBO is minus the loss the model adds (averaged over its own noise)
+    losses = [
+        run.models.vae.evaluate(x, batch_size=16, verbose=0, return_dict=True)["loss"]
+        for _ in range(100)
+    ]
+    assert -np.mean(losses) == pytest.approx(elbo.mean(), rel=0.01)
+
+
+def test_bound_does_not_decrease_with_k(tiny_run):
+    run, x = tiny_run
+    means = [
+        np.mean(
+            [
+                likelihood.importance_weighted_log_likelihood(run.models, x, k=k, seed=s).mean()
+                for s in range(5)
+            ]
+        )
+        for k in (1, 10, 100)
+    ]
+    assert means[0] < means[1] < means[2]
+
+
+def test_batching_does_not_change_the_estimate(tiny_run):
+    run, x = tiny_run
+    a = likelihood.importance_weighted_log_likelihood(
+        run.models, x[:10], k=50, seed=3, max_rows=10_000
+    )
+    b = likelihood.importance_weighted_log_likelihood(
+        run.models, x[:10], k=50, seed=3, max_rows=10_000
+    )
+    assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        likelihood.importance_weighted_log_likelihood(run.models, x, k=0)
+
+
+def test_posterior_model_shares_the_vae_weights(tiny_run):
+    run, x = tiny_run
+    mean, _ = likelihood.posterior_model(run.models)(x[:4])
+    assert np.allclose(mean, run.models.encoder.predict(x[:4], verbose=0), atol=1e-6)
+    assert isinstance(likelihood.posterior_model(run.models), keras.Model)
