@@ -231,3 +231,144 @@ def training_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], titl
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# --- the slides' background --------------------------------------------------------------------
+
+
+def denoising(
+    rows: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    image_shape: Sequence[int],
+    title: str = "Denoising autoencoder: clean, corrupted, reconstructed test digits",
+    cols: int = 10,
+) -> Figure:
+    """For each corruption: clean digits, their corrupted versions, the reconstructions."""
+    fig, axes = plt.subplots(
+        len(rows), 3, figsize=(3 * cols * 0.45 + 0.8, len(rows) * 0.75 + 1.1), squeeze=False
+    )
+    for r, (name, (clean, corrupted, reconstructed)) in enumerate(rows.items()):
+        for c, (images, label) in enumerate(
+            ((clean, "clean"), (corrupted, f"corrupted ({name})"), (reconstructed, "reconstructed"))
+        ):
+            _show(axes[r, c], tile(images[:cols], 1, cols, image_shape), vmin=0, vmax=1)
+            axes[r, c].set_axis_off()
+            axes[r, c].set_title(label, fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _ellipse(ax, mean, cov, color, label=None):
+    from matplotlib.patches import Ellipse
+
+    w, v = np.linalg.eigh(cov)
+    angle = np.degrees(np.arctan2(v[1, 1], v[0, 1]))
+    for n_sd, alpha in ((1, 0.9), (2, 0.5)):
+        ax.add_patch(
+            Ellipse(
+                mean,
+                2 * n_sd * np.sqrt(w[1]),
+                2 * n_sd * np.sqrt(w[0]),
+                angle=angle,
+                fill=False,
+                color=color,
+                lw=2,
+                alpha=alpha,
+                label=label if n_sd == 1 else None,
+            )
+        )
+
+
+def em_gmm(
+    x: np.ndarray,
+    resp: np.ndarray,
+    means: np.ndarray,
+    covs: np.ndarray,
+    log_likelihoods: Sequence[float],
+    true_means: np.ndarray | None = None,
+) -> Figure:
+    """Data coloured by responsibility, fitted components (1 and 2 sd); log p(X) per iteration."""
+    fig, (ax, ax_ll) = plt.subplots(1, 2, figsize=(11, 4.6))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ax.scatter(x[:, 0], x[:, 1], c=[colors[k] for k in resp.argmax(1)], s=5, alpha=0.4)
+    for k in range(len(means)):
+        _ellipse(ax, means[k], covs[k], colors[k], label=f"component {k + 1} (1 and 2 sd)")
+    if true_means is not None:
+        ax.scatter(true_means[:, 0], true_means[:, 1], marker="x", c="k", s=80, label="true means")
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.set_title("EM fit of a two-component Gaussian mixture")
+    ax.legend(fontsize=8)
+    ax_ll.plot(range(len(log_likelihoods)), log_likelihoods, "o-", ms=3)
+    ax_ll.set_xlabel("EM iteration")
+    ax_ll.set_ylabel("log p(X | theta)")
+    ax_ll.set_title("Log-likelihood never decreases")
+    ax_ll.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def kl_forward_reverse(
+    grid: np.ndarray, p: np.ndarray, q_forward: np.ndarray, q_reverse: np.ndarray
+) -> Figure:
+    """A bimodal P, the Gaussian minimising KL(P||Q) and the one minimising KL(Q||P)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.fill_between(grid, p, color="0.8", label="P (bimodal target)")
+    ax.plot(grid, q_forward, lw=2, label="argmin_Q KL(P || Q): covers both modes")
+    ax.plot(grid, q_reverse, lw=2, ls="--", label="argmin_Q KL(Q || P): picks one mode")
+    ax.set_xlabel("x")
+    ax.set_ylabel("density")
+    ax.set_title("Forward and reverse KL fit a Gaussian Q to a bimodal P differently")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def cavi_elbo(
+    x: np.ndarray,
+    elbos: Sequence[float],
+    means: np.ndarray,
+    sds: np.ndarray,
+    true_means: np.ndarray,
+) -> Figure:
+    """The ELBO per CAVI sweep, and the data with the variational factors q(mu_k)."""
+    fig, (ax_e, ax_d) = plt.subplots(1, 2, figsize=(11, 4.4))
+    ax_e.plot(range(len(elbos)), elbos, "o-", ms=3)
+    ax_e.set_xlabel("CAVI sweep")
+    ax_e.set_ylabel("ELBO")
+    ax_e.set_title("Coordinate ascent never lowers the ELBO")
+    ax_e.grid(alpha=0.3)
+    ax_d.hist(x, bins=60, density=True, color="0.8", label="data")
+    grid = np.linspace(x.min() - 1, x.max() + 1, 800)
+    for k, (m, s) in enumerate(zip(means, sds, strict=True)):
+        density = np.exp(-0.5 * ((grid - m) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+        ax_d.plot(grid, density / density.max() * 0.3, lw=2, label=f"q(mu_{k + 1}) (scaled)")
+    for t in true_means:
+        ax_d.axvline(t, color="k", ls=":", lw=1)
+    ax_d.set_xlabel("x")
+    ax_d.set_ylabel("density")
+    ax_d.set_title("Variational factors of the component means (dotted: truth)")
+    ax_d.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_variance(
+    samples: Sequence[int], variances: Mapping[str, Mapping[str, Sequence[float]]]
+) -> Figure:
+    """Variance of the score-function and reparameterization estimators against L (log-log).
+
+    ``variances[function][estimator]`` is a sequence over ``samples``.
+    """
+    fig, axes = plt.subplots(1, len(variances), figsize=(4.2 * len(variances), 4), squeeze=False)
+    for ax, (name, by_estimator) in zip(axes[0], variances.items(), strict=True):
+        for estimator, values in by_estimator.items():
+            ax.loglog(samples, values, "o-", ms=3, label=estimator)
+        ax.set_xlabel("samples per estimate L")
+        ax.set_ylabel("variance of d/dmu estimate")
+        ax.set_title(f"f(z) = {name}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle("Gradient estimators of E_q[f(z)], q = N(0.7, 0.8^2): variance against L")
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from vae_keras import evaluation, plots
+from vae_keras.background.figures import BACKGROUND_FIGURES, make_background_figures
 from vae_keras.data import load_dataset
 from vae_keras.runs import LoadedRun, RunError, load_run, write_json_atomic
 
@@ -32,7 +33,13 @@ MNIST_FIGURES = (
 )
 CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions")
 FID_FIGURES = ("fid_mean_variance", "fid_differences")
-FIGURES = (*MNIST_FIGURES, *CIFAR_FIGURES, *FID_FIGURES, "mnist_training_curves")
+FIGURES = (
+    *MNIST_FIGURES,
+    *CIFAR_FIGURES,
+    *FID_FIGURES,
+    "mnist_training_curves",
+    *BACKGROUND_FIGURES,
+)
 
 SLIDES_FID = 8.04
 README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
@@ -63,6 +70,7 @@ class ReportConfig:
     only: Sequence[str] | None = None
     readme: Path | None = None
     quick: bool = False
+    likelihood_k: int = 1000
     log: Callable[[str], None] = print
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -133,6 +141,27 @@ def training_summary(run: LoadedRun) -> dict[str, Any]:
         **{f"final_{k}": round(last[k], 3) for k in keys if k in last},
         "seconds_per_epoch": round(statistics.median(seconds), 3),
     }
+
+
+def likelihood_summary(runs: Sequence[LoadedRun], x: np.ndarray, k: int) -> list[dict[str, Any]]:
+    """Test-set ELBO and the k-sample importance-weighted bound, in nats per image."""
+    from vae_keras import likelihood
+
+    rows = []
+    for run in runs:
+        elbo = likelihood.elbo(run.models, x, samples=10, seed=0)
+        iw = likelihood.importance_weighted_log_likelihood(run.models, x, k=k, seed=0)
+        rows.append(
+            {
+                "run_dir": str(run.run_dir),
+                "latent_dim": run.config.latent_dim,
+                "images": len(x),
+                "elbo": float(elbo.mean()),
+                "k": k,
+                "iw_bound": float(iw.mean()),
+            }
+        )
+    return rows
 
 
 def mean_std(values: Sequence[float]) -> dict[str, float]:
@@ -278,6 +307,20 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
         )
         save("mnist_training_curves", fig, f"history.json of {run2.run_dir} and {run8.run_dir}")
 
+    if wants(config, "likelihood"):
+        log("Importance-weighted log-likelihood bound on the MNIST test set ...")
+        results["likelihood"] = likelihood_summary(
+            (run2, run8),
+            mnist.x_test[:500] if config.quick else mnist.x_test,
+            10 if config.quick else config.likelihood_k,
+        )
+    background = make_background_figures(
+        out, mnist, lambda name: wants(config, name), config.quick, log
+    )
+    results["background"] = background
+    for name in background:
+        results["figures"][name] = "see results.json: background"
+
     results.update(config.notes)
     write_json_atomic(out / "results.json", results)
     log(f"  wrote {out / 'results.json'}")
@@ -317,6 +360,18 @@ def results_table(results: dict[str, Any]) -> str:
         lines.append(f"| slides | {results['fid']['slides']:.2f} | | |")
         for key, s in summary.items():
             lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
+    like = results.get("likelihood")
+    if like:
+        lines += [
+            "",
+            "| log-likelihood on MNIST test (nats/image) | ELBO | importance-weighted bound | k |",
+            "|---|---|---|---|",
+        ]
+        for r in like:
+            lines.append(
+                f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
+                f"| {r['iw_bound']:.2f} | {r['k']} |"
+            )
     return "\n".join(lines)
 
 
