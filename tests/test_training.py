@@ -1,6 +1,7 @@
 """Training behaviour: it learns, evaluation changes nothing, runs save, load and resume."""
 
 import json
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -8,9 +9,16 @@ import pytest
 
 from vae_keras import runs
 from vae_keras.runs import RunConfig, RunError, load_run
-from vae_keras.training import shuffled_batches, train
+from vae_keras.training import (
+    PLAIN,
+    TrainOptions,
+    aligned_steps_per_execution,
+    shuffled_batches,
+    train,
+)
 
 CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
+EXACT = TrainOptions(jit_compile=False)  # XLA draws other random numbers than plain TF
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -180,3 +188,51 @@ def test_shuffled_batches_visit_every_example_once_per_epoch():
         np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)
     ]
     assert np.array_equal(np.concatenate(late), epochs[1])
+
+
+def test_aligned_steps_per_execution_divides_the_epoch():
+    assert aligned_steps_per_execution(32, 235) == 47
+    assert aligned_steps_per_execution(32, 8) == 8
+    assert aligned_steps_per_execution(3, 8) == 4
+    assert aligned_steps_per_execution(1, 235) == 1
+    for steps in (1, 7, 64, 196, 235):
+        for requested in (1, 5, 32, 500):
+            assert steps % aligned_steps_per_execution(requested, steps) == 0
+
+
+def test_speed_options_do_not_change_what_is_trained(trained, tmp_path):
+    """Several steps per execution: the same batches and steps, so the same history."""
+    _, _, ds = trained
+    histories = [
+        train(
+            CONFIG,
+            ds,
+            tmp_path / f"spe{spe}",
+            verbose=0,
+            options=replace(EXACT, steps_per_execution=spe),
+        )
+        for spe in (1, 3, 32)
+    ]
+    for other in histories[1:]:
+        assert [r["loss"] for r in other] == pytest.approx(
+            [r["loss"] for r in histories[0]], rel=1e-5
+        )
+
+
+def test_xla_and_the_plain_path_train_too(trained, tmp_path):
+    _, history, ds = trained
+    for name, options in (("xla", TrainOptions()), ("plain", PLAIN)):
+        other = train(CONFIG, ds, tmp_path / name, verbose=0, options=options)
+        assert len(other) == CONFIG.epochs
+        assert other[-1]["loss"] < 0.9 * other[0]["loss"]
+        # a different random stream, the same model: the final losses agree loosely
+        assert other[-1]["val_loss"] == pytest.approx(history[-1]["val_loss"], rel=0.1)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="pipeline must be"):
+        TrainOptions(pipeline="torch")
+    with pytest.raises(ValueError, match="steps_per_execution must be"):
+        TrainOptions(steps_per_execution=0)
+    with pytest.raises(ValueError, match="distribute must be"):
+        TrainOptions(distribute="tpu")

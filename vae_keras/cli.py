@@ -64,6 +64,28 @@ def training_parser(
     parser.add_argument(
         "--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity"
     )
+    speed = parser.add_argument_group("speed (none of these changes what is trained)")
+    speed.add_argument(
+        "--pipeline",
+        default="tfdata",
+        choices=("tfdata", "numpy"),
+        help="tfdata: seeded per-epoch shuffle (exact resume); numpy: the slides' fit on arrays",
+    )
+    speed.add_argument(
+        "--no-jit", action="store_true", help="do not compile the train step with XLA"
+    )
+    speed.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=32,
+        help="gradient steps per call (rounded to a divisor of the steps per epoch)",
+    )
+    speed.add_argument(
+        "--distribute",
+        default=None,
+        choices=("mirrored",),
+        help="train under tf.distribute.MirroredStrategy over all local GPUs (or CPU devices)",
+    )
     parser.set_defaults(default_out=default_out, dataset=defaults.dataset)
     return parser
 
@@ -78,7 +100,7 @@ def run_training(args: argparse.Namespace) -> int:
     """Load the data, train or resume, print where the outputs went; return an exit code."""
     # Imported here so that --help answers without starting TensorFlow.
     from vae_keras.runs import read_state
-    from vae_keras.training import describe_devices, train
+    from vae_keras.training import TrainOptions, describe_devices, train
 
     out = Path(args.out or default_run_dir(args.default_out, args.latent_dim, args.seed))
     try:
@@ -104,7 +126,15 @@ def run_training(args: argparse.Namespace) -> int:
         elif done:
             print(f"Resuming {out} after epoch {done} of {config.epochs}.")
         start = time.perf_counter()
-        history = train(config, dataset, out, fresh=args.fresh, verbose=args.verbose)
+        options = TrainOptions(
+            pipeline=args.pipeline,
+            jit_compile=not args.no_jit,
+            steps_per_execution=args.steps_per_execution,
+            distribute=args.distribute,
+        )
+        history = train(
+            config, dataset, out, fresh=args.fresh, verbose=args.verbose, options=options
+        )
     except (DataError, RunError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -108,6 +108,7 @@ def build_vae(
     seed: int | None = None,
     optimizer: str | keras.optimizers.Optimizer = "rmsprop",
     compile: bool = True,
+    **compile_options,
 ) -> VAEModels:
     """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
 
@@ -124,6 +125,9 @@ def build_vae(
         comes from ``add_loss``.
     compile
         Compile ``vae`` as on the slides.
+    **compile_options
+        Extra ``vae.compile`` arguments that change speed, not results
+        (``jit_compile``, ``steps_per_execution``).
     """
     for name, value in (
         ("original_dim", original_dim),
@@ -164,5 +168,5 @@ def build_vae(
     generator = keras.Model(decoder_input, _x_decoded_mean, name="generator")
 
     if compile:
-        vae.compile(optimizer=optimizer)
+        vae.compile(optimizer=optimizer, **compile_options)
     return VAEModels(vae, encoder, generator, seed_generator)

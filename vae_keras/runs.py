@@ -167,8 +167,11 @@ def read_history(run_dir: str | os.PathLike) -> list[dict[str, float]]:
     return read_json(path) if path.is_file() else []
 
 
-def build_from_config(config: RunConfig, compile: bool = True) -> VAEModels:
-    """Build the models a run was trained with (untrained weights)."""
+def build_from_config(config: RunConfig, compile: bool = True, **compile_options) -> VAEModels:
+    """Build the models a run was trained with (untrained weights).
+
+    ``compile_options`` go to ``vae.compile`` (``jit_compile``, ``steps_per_execution``).
+    """
     from vae_keras.model import build_vae
 
     return build_vae(
@@ -178,6 +181,7 @@ def build_from_config(config: RunConfig, compile: bool = True) -> VAEModels:
         seed=config.seed,
         optimizer=config.optimizer,
         compile=compile,
+        **compile_options,
     )
 
 
