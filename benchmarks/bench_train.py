@@ -1,0 +1,217 @@
+#!/usr/bin/env python
+"""Seconds per training epoch: the slides' plain fit, the project's default, the matmul bound.
+
+In one run, on this machine:
+  (1) the slides' code: vae.fit on numpy arrays (TrainOptions PLAIN: no XLA, one step per call);
+  (2) the project's default training path (TrainOptions(): tf.data, XLA, steps per execution);
+  (3) the bound: the epoch's matrix products (forward and backward of every Dense layer, and
+      the validation forward pass) timed with numpy float32 matmuls of the same shapes.
+Each is the median of --epochs epochs after one warm-up epoch (which compiles). Prints the
+ratios (2)/(1) and (2)/(3) and the time to generate FID samples and their statistics.
+With --quality-seeds, also trains both paths for --quality-epochs epochs per seed and
+compares the final val_loss (the equal-quality check). Writes benchmarks/results/.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def dense_shapes(original_dim, intermediate_dim, latent_dim):
+    """(in, out) of every Dense layer of the slides' VAE, in order."""
+    return [
+        (original_dim, intermediate_dim),  # encoder_h
+        (intermediate_dim, latent_dim),  # z_mean
+        (intermediate_dim, latent_dim),  # z_log_var
+        (latent_dim, intermediate_dim),  # decoder_h
+        (intermediate_dim, original_dim),  # decoder_mean
+    ]
+
+
+def matmul_bound(shapes, batch, train_examples, val_examples, repeats=5):
+    """Seconds for one epoch's matrix products with numpy float32, and the GFLOP/s reached.
+
+    Per training step and layer (in, out): forward x @ W (batch x in x out), weight gradient
+    x^T @ g, input gradient g @ W^T (not for the first layer); validation: forward only.
+    """
+    rng = np.random.default_rng(0)
+    products = []  # (a_shape, b_shape, count per epoch)
+    steps = -(-train_examples // batch)
+    val_steps = -(-val_examples // batch)
+    for i, (n_in, n_out) in enumerate(shapes):
+        products.append(((batch, n_in), (n_in, n_out), steps + val_steps))  # forward
+        products.append(((n_in, batch), (batch, n_out), steps))  # dW = x^T g
+        if i > 0:
+            products.append(((batch, n_out), (n_out, n_in), steps))  # dx = g W^T
+    seconds, flops = 0.0, 0.0
+    for a_shape, b_shape, count in products:
+        a = rng.standard_normal(a_shape).astype(np.float32)
+        b = rng.standard_normal(b_shape).astype(np.float32)
+        inner = 50
+        best = min(_time_matmul(a, b, inner) for _ in range(repeats)) / inner
+        seconds += best * count
+        flops += 2.0 * a_shape[0] * a_shape[1] * b_shape[1] * count
+    return seconds, flops / seconds / 1e9, flops
+
+
+def _time_matmul(a, b, inner):
+    start = time.perf_counter()
+    for _ in range(inner):
+        a @ b
+    return time.perf_counter() - start
+
+
+def median_epoch_seconds(history):
+    return statistics.median(row["seconds"] for row in history[1:])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", default="mnist", choices=("mnist", "cifar10"))
+    parser.add_argument(
+        "--intermediate-dim", type=int, default=None, help="default: 256 (MNIST), 512 (CIFAR-10)"
+    )
+    parser.add_argument(
+        "--latent-dim", type=int, default=None, help="default: 2 (MNIST), 128 (CIFAR-10)"
+    )
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--epochs", type=int, default=5, help="measured epochs after the warm-up")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--quality-seeds", type=int, nargs="*", default=[])
+    parser.add_argument("--quality-epochs", type=int, default=50)
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="JSON file (default benchmarks/results/bench_train_<config>.json)",
+    )
+    args = parser.parse_args(argv)
+
+    import keras
+    import scipy
+    import tensorflow as tf
+
+    from vae_keras import evaluation
+    from vae_keras.data import load_dataset
+    from vae_keras.runs import RunConfig, load_run
+    from vae_keras.training import PLAIN, TrainOptions, train
+
+    mnist = args.dataset == "mnist"
+    intermediate = args.intermediate_dim or (256 if mnist else 512)
+    latent = args.latent_dim or (2 if mnist else 128)
+    dataset = load_dataset(args.dataset, args.data_dir)
+    config = RunConfig(
+        dataset=args.dataset,
+        original_dim=dataset.original_dim,
+        intermediate_dim=intermediate,
+        latent_dim=latent,
+        epochs=args.epochs + 1,
+        batch_size=args.batch_size,
+    )
+    tag = f"{args.dataset}-{dataset.original_dim}-{intermediate}-{latent}"
+    print(
+        f"Benchmark {tag}: {len(dataset.x_train)} training images, batch {args.batch_size}, "
+        f"median of {args.epochs} epochs after a warm-up"
+    )
+
+    record = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+        },
+        "config": config.to_dict(),
+        "default_options": TrainOptions().__dict__,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = train(config, dataset, Path(tmp) / "plain", verbose=0, options=PLAIN)
+        fast = train(config, dataset, Path(tmp) / "fast", verbose=0, options=TrainOptions())
+        run = load_run(Path(tmp) / "fast")
+        start = time.perf_counter()
+        samples = evaluation.sample_prior(run, 10_000, seed=0)
+        generate_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        evaluation.dataset_statistics(samples, dataset.image_shape)
+        statistics_seconds = time.perf_counter() - start
+    t_plain, t_fast = median_epoch_seconds(plain), median_epoch_seconds(fast)
+    shapes = dense_shapes(dataset.original_dim, intermediate, latent)
+    t_bound, gflops, flops = matmul_bound(
+        shapes, args.batch_size, len(dataset.x_train), len(dataset.x_test)
+    )
+    record.update(
+        {
+            "seconds_per_epoch": {"plain_fit": t_plain, "default": t_fast, "matmul_bound": t_bound},
+            "epoch_seconds": {
+                "plain_fit": [r["seconds"] for r in plain],
+                "default": [r["seconds"] for r in fast],
+            },
+            "matmul_gflops_per_second": gflops,
+            "gflop_per_epoch": flops / 1e9,
+            "ratio_default_over_plain": t_fast / t_plain,
+            "ratio_default_over_bound": t_fast / t_bound,
+            "fid_generation_seconds_10000": generate_seconds,
+            "fid_statistics_seconds_10000": statistics_seconds,
+        }
+    )
+    print(f"(1) slides' plain fit      {t_plain:7.3f} s/epoch")
+    print(f"(2) default training path  {t_fast:7.3f} s/epoch")
+    print(
+        f"(3) matmul bound           {t_bound:7.3f} s/epoch "
+        f"({flops / 1e9:.1f} GFLOP at {gflops:.0f} GFLOP/s)"
+    )
+    print(f"(2)/(1) = {t_fast / t_plain:.2f}   (2)/(3) = {t_fast / t_bound:.2f}")
+    print(
+        f"FID: 10,000 prior samples in {generate_seconds:.2f} s, "
+        f"their statistics in {statistics_seconds:.2f} s"
+    )
+
+    if args.quality_seeds:
+        quality = {"epochs": args.quality_epochs, "plain_fit": {}, "default": {}}
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in args.quality_seeds:
+                long = RunConfig(
+                    **{**config.to_dict(), "epochs": args.quality_epochs, "seed": seed}
+                )
+                for name, options in (("plain_fit", PLAIN), ("default", TrainOptions())):
+                    history = train(
+                        long, dataset, Path(tmp) / f"{name}{seed}", verbose=0, options=options
+                    )
+                    quality[name][seed] = history[-1]["val_loss"]
+                    print(
+                        f"quality: {name:9s} seed {seed}: "
+                        f"final val_loss {history[-1]['val_loss']:.2f}"
+                    )
+        for name in ("plain_fit", "default"):
+            values = list(quality[name].values())
+            quality[f"{name}_mean"] = float(np.mean(values))
+            quality[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            print(
+                f"quality: {name:9s} mean {quality[f'{name}_mean']:.2f} "
+                f"+/- {quality[f'{name}_std']:.2f}"
+            )
+        record["quality"] = quality
+
+    out = Path(args.out) if args.out else RESULTS / f"bench_train_{tag}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"Written to {out}")
+
+
+if __name__ == "__main__":
+    main()
