@@ -236,3 +236,24 @@ def test_bad_options_are_refused():
         TrainOptions(steps_per_execution=0)
     with pytest.raises(ValueError, match="distribute must be"):
         TrainOptions(distribute="tpu")
+
+
+def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    helper = Path(__file__).parent / "helpers" / "mirrored_run.py"
+    env = {**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [sys.executable, str(helper)], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MirroredStrategy over 2 device(s)" in result.stdout
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(out["devices"]) == 2
+    single, mirrored = out["single"], out["mirrored"]
+    assert single["iterations"] == mirrored["iterations"] == 3 * 10  # 640 / 64 steps per epoch
+    assert mirrored["loss"] == pytest.approx(single["loss"], rel=0.02)
+    assert mirrored["val_loss"] == pytest.approx(single["val_loss"], rel=0.02)
+    assert mirrored["loss"][-1] < mirrored["loss"][0]
