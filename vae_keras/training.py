@@ -169,6 +169,9 @@ def prepare_run_dir(run_dir: Path, config: RunConfig, fresh: bool) -> list[dict[
     return history
 
 
+DISTRIBUTE = (None, "mirrored", "multiworker")
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """How fast training runs; none of these changes what is trained.
@@ -187,9 +190,10 @@ class TrainOptions:
         Gradient steps per call into the compiled function (fewer Python round
         trips; the number of steps per epoch is unchanged).
     distribute
-        ``None`` or ``"mirrored"``: train under ``tf.distribute.MirroredStrategy``
-        over all local GPUs (or CPU devices); the global batch stays
-        ``batch_size``.
+        ``None``; ``"mirrored"``: ``tf.distribute.MirroredStrategy`` over all
+        local GPUs (or CPU devices); ``"multiworker"``:
+        ``tf.distribute.MultiWorkerMirroredStrategy`` across the machines named
+        in ``TF_CONFIG``. The global batch stays ``batch_size``.
     """
 
     pipeline: str = "tfdata"
@@ -202,8 +206,8 @@ class TrainOptions:
             raise ValueError(f"pipeline must be 'tfdata' or 'numpy', got {self.pipeline!r}.")
         if self.steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be >= 1, got {self.steps_per_execution}.")
-        if self.distribute not in (None, "mirrored"):
-            raise ValueError(f"distribute must be None or 'mirrored', got {self.distribute!r}.")
+        if self.distribute not in DISTRIBUTE:
+            raise ValueError(f"distribute must be one of {DISTRIBUTE}, got {self.distribute!r}.")
 
 
 #: The slides' plain path: numpy arrays into fit, no XLA, one step per call.
@@ -223,12 +227,15 @@ def aligned_steps_per_execution(requested: int, steps: int) -> int:
 
 
 def distribution_scope(options: TrainOptions):
-    """``MirroredStrategy().scope()`` for ``distribute='mirrored'``, else a no-op context."""
+    """The scope of the strategy ``options.distribute`` names, or a no-op context."""
+    if options.distribute is None:
+        return contextlib.nullcontext()
     if options.distribute == "mirrored":
         strategy = tf.distribute.MirroredStrategy()
-        print(f"MirroredStrategy over {strategy.num_replicas_in_sync} device(s)")
-        return strategy.scope()
-    return contextlib.nullcontext()
+    else:  # "multiworker": the cluster comes from the TF_CONFIG environment variable
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    print(f"{type(strategy).__name__} over {strategy.num_replicas_in_sync} device(s)")
+    return strategy.scope()
 
 
 def train(
