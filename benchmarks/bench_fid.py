@@ -46,6 +46,10 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--readme", default="README.md", help="README whose FID benchmark table to rewrite"
+    )
+    parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
     rows = []
@@ -90,6 +94,27 @@ def main(argv=None):
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
     print(f"Written to {args.out}")
+    if not args.no_readme:
+        from vae_keras.report import replace_block
+
+        lines = [
+            f"Measured {record['date'][:10]} on {record['machine']}, numpy {np.__version__}, "
+            f"scipy {scipy.__version__} (best of {args.repeat}).",
+            "",
+            "| d | n | statistics s/set | frechet_distance s | sqrtm reference s | speed-up "
+            "| relative difference |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['d']} | {r['n']} | {r['statistics_seconds_per_set']:.2f} "
+                f"| {r['frechet_distance_seconds']:.3f} | {r['sqrtm_reference_seconds']:.3f} "
+                f"| {r['speedup']:.1f}x | {r['relative_difference']:.1e} |"
+            )
+        replace_block(
+            args.readme, "<!-- bench-fid:start -->", "<!-- bench-fid:end -->", "\n".join(lines)
+        )
+        print(f"Updated the FID benchmark table in {args.readme}")
 
 
 if __name__ == "__main__":

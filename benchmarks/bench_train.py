@@ -75,6 +75,36 @@ def median_epoch_seconds(history):
     return statistics.median(row["seconds"] for row in history[1:])
 
 
+def bench_table(paths) -> str:
+    """Markdown table of every benchmarks/results/bench_train_*.json."""
+    lines = [
+        "| model | date | machine | (1) plain fit s/epoch | (2) default s/epoch "
+        "| (3) matmul bound s/epoch | (2)/(1) | (2)/(3) | 10k FID samples + statistics s "
+        "| final val_loss plain / default (seeds) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in paths:
+        r = json.loads(Path(path).read_text())
+        c, t = r["config"], r["seconds_per_epoch"]
+        q = r.get("quality")
+        quality = (
+            f"{q['plain_fit_mean']:.2f} ± {q['plain_fit_std']:.2f} / "
+            f"{q['default_mean']:.2f} ± {q['default_std']:.2f} "
+            f"({len(q['default'])}, {q['epochs']} ep.)"
+            if q
+            else ""
+        )
+        lines.append(
+            f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']} "
+            f"| {r['date'][:10]} | {r['machine']}, TF {r['versions']['tensorflow']} "
+            f"| {t['plain_fit']:.2f} | {t['default']:.2f} | {t['matmul_bound']:.2f} "
+            f"| {r['ratio_default_over_plain']:.2f} | {r['ratio_default_over_bound']:.2f} "
+            f"| {r['fid_generation_seconds_10000'] + r['fid_statistics_seconds_10000']:.2f} "
+            f"| {quality} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -211,6 +241,14 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"Written to {out}")
+    if not args.no_readme:
+        from vae_keras.report import replace_block
+
+        tables = sorted(RESULTS.glob("bench_train_*.json"))
+        replace_block(
+            args.readme, "<!-- bench:start -->", "<!-- bench:end -->", bench_table(tables)
+        )
+        print(f"Updated the benchmark table in {args.readme}")
 
 
 if __name__ == "__main__":

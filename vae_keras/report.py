@@ -375,16 +375,21 @@ def results_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, results: dict[str, Any]) -> None:
-    """Replace the text between the README's results markers with :func:`results_table`."""
+def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> None:
+    """Replace what stands between the marker lines ``start`` and ``end`` of a file (atomically)."""
     from vae_keras.runs import write_text_atomic
 
-    text = Path(readme).read_text()
-    if README_START not in text or README_END not in text:
-        raise RunError(f"{readme} has no results markers ({README_START} ... {README_END}).")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    write_text_atomic(readme, f"{head}{README_START}\n{results_table(results)}\n{README_END}{tail}")
+    content = Path(path).read_text()
+    if start not in content or end not in content:
+        raise RunError(f"{path} has no markers {start} ... {end}.")
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    write_text_atomic(path, f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def update_readme(readme: Path, results: dict[str, Any]) -> None:
+    """Rewrite the README's results table (between its results markers) from ``results``."""
+    replace_block(readme, README_START, README_END, results_table(results))
 
 
 def load_results(path: str | os.PathLike) -> dict[str, Any]:
