@@ -13,9 +13,10 @@ of slide "Loss function & Train" with two additions:
   run directory (:mod:`vae_keras.runs`).
 
 With both, a resumed run reproduces the uninterrupted run's history exactly.
-
 Running ``train`` again on the same directory continues from the last finished
-epoch.
+epoch. :class:`TrainOptions` makes it faster (XLA, several steps per call) or
+distributed without changing what is trained; :data:`PLAIN` is the slides'
+plain ``fit`` on arrays.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def shuffled_batches(
     Epoch ``e`` visits the examples in the order
     ``stateless_shuffle(range(N), seed=(seed, e))``, so the order depends on the
     seed and the epoch number only. Each epoch ends with its own (possibly
-    smaller) last batch, as ``fit`` on arrays does. Elements are ``(x, None)``
-    pairs: the model has no targets.
+    smaller) last batch, as ``fit`` on arrays does. Elements are input batches
+    only: the model has no targets.
     """
     n = int(x.shape[0])
     x_tensor = tf.constant(x)
