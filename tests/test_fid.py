@@ -74,6 +74,14 @@ def test_singular_covariances_use_the_eigen_path():
     assert trace_sqrt_product(a, b) == pytest.approx(3.0, rel=1e-12)
 
 
+def test_one_singular_covariance_factors_the_other():
+    # like MNIST: the test set's covariance is singular, the generated set's is not
+    a, b = np.diag([1.0, 4.0, 0.0]), np.diag([9.0, 1.0, 2.0])
+    expected = (1 - 3) ** 2 + (2 - 1) ** 2 + (0 - np.sqrt(2)) ** 2
+    assert frechet_distance(np.zeros(3), a, np.zeros(3), b) == pytest.approx(expected, rel=1e-12)
+    assert frechet_distance(np.zeros(3), b, np.zeros(3), a) == pytest.approx(expected, rel=1e-12)
+
+
 # --- properties ----------------------------------------------------------------------------------
 
 dims = st.integers(1, 12)
