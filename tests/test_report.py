@@ -98,6 +98,22 @@ def test_only_one_figure(tiny_runs, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_samples.png", "results.json"]
+    # a second partial run keeps the first one's figures in results.json
+    result = run_make_figures(
+        "--quick",
+        "--runs-dir",
+        str(runs),
+        "--out",
+        str(tmp_path),
+        "--no-readme",
+        "--only",
+        "em_gmm",
+        data_dir=data_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["figures"]) == {"mnist_samples", "em_gmm"}
+    assert set(results["background"]) == {"em_gmm"}
 
 
 def test_missing_runs_name_the_commands(tiny_runs, tmp_path):

@@ -78,8 +78,8 @@ def manifold(
     _show(ax, mosaic)
     step = max(1, n // 8)
     ticks = np.arange(0, n, step)
-    ax.set_xticks(ticks * w + w / 2, [f"{grid_x[t]:.2f}" for t in ticks])
-    ax.set_yticks(ticks * h + h / 2, [f"{grid_y[::-1][t]:.2f}" for t in ticks])
+    ax.set_xticks(ticks * w + w / 2, [f"{grid_x[t] + 0.0:.2f}" for t in ticks])  # no "-0.00"
+    ax.set_yticks(ticks * h + h / 2, [f"{grid_y[::-1][t] + 0.0:.2f}" for t in ticks])
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title(title)
@@ -347,7 +347,7 @@ def cavi_elbo(
         ax_d.axvline(t, color="k", ls=":", lw=1)
     ax_d.set_xlabel("x")
     ax_d.set_ylabel("density")
-    ax_d.set_title("Variational factors of the component means (dotted: truth)")
+    ax_d.set_title("q(mu_k) of the component means (dotted: truth)")
     ax_d.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -322,6 +322,16 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
         results["figures"][name] = "see results.json: background"
 
     results.update(config.notes)
+    previous = out / "results.json"
+    if config.only is not None and previous.is_file():
+        # a partial run keeps what it did not recompute (other figures, the likelihood)
+        merged = load_results(previous)
+        figures = {**merged.get("figures", {}), **results["figures"]}
+        background = {**merged.get("background", {}), **results["background"]}
+        training = {t["run_dir"]: t for t in (*merged.get("training", []), *results["training"])}
+        merged.update(results)
+        merged.update(figures=figures, background=background, training=list(training.values()))
+        results = merged
     write_json_atomic(out / "results.json", results)
     log(f"  wrote {out / 'results.json'}")
     if config.readme is not None:

@@ -41,12 +41,10 @@ def denoising_autoencoder(out: Path, x_train, x_test, image_shape, epochs: int) 
             shuffle=True,
         ).history
         clean = x_test[:10]
-        corrupted = np.clip(np.asarray(models.corruption(clean, training=True)), 0, 1)
-        rows[f"{corruption} noise {level}"] = (
-            clean,
-            corrupted,
-            models.autoencoder.predict(corrupted, verbose=0),
-        )
+        corrupted = np.asarray(models.corruption(clean, training=True))
+        # the encoder sees the corrupted input as in training; the figure shows it clipped
+        reconstructed = models.autoencoder.predict(corrupted, verbose=0)
+        rows[f"{corruption} noise {level}"] = (clean, np.clip(corrupted, 0, 1), reconstructed)
         numbers[corruption] = {
             "level": level,
             "epochs": epochs,
