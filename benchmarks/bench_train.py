@@ -121,6 +121,8 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--quality-seeds", type=int, nargs="*", default=[])
     parser.add_argument("--quality-epochs", type=int, default=50)
+    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
+    parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
         "--out",
         default=None,
