@@ -234,7 +234,7 @@ def test_bad_options_are_refused():
         TrainOptions(pipeline="torch")
     with pytest.raises(ValueError, match="steps_per_execution must be"):
         TrainOptions(steps_per_execution=0)
-    with pytest.raises(ValueError, match="distribute must be"):
+    with pytest.raises(ValueError, match="distribute must be one of"):
         TrainOptions(distribute="tpu")
 
 
@@ -257,3 +257,7 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     assert mirrored["loss"] == pytest.approx(single["loss"], rel=0.02)
     assert mirrored["val_loss"] == pytest.approx(single["val_loss"], rel=0.02)
     assert mirrored["loss"][-1] < mirrored["loss"][0]
+    # MultiWorkerMirroredStrategy without TF_CONFIG: one worker, the same training
+    worker = out["multiworker"]
+    assert worker["iterations"] == 30
+    assert worker["loss"] == pytest.approx(single["loss"], rel=0.02)

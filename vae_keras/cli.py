@@ -83,8 +83,9 @@ def training_parser(
     speed.add_argument(
         "--distribute",
         default=None,
-        choices=("mirrored",),
-        help="train under tf.distribute.MirroredStrategy over all local GPUs (or CPU devices)",
+        choices=("mirrored", "multiworker"),
+        help="mirrored: MirroredStrategy over all local GPUs (or CPU devices); multiworker: "
+        "MultiWorkerMirroredStrategy across the machines in TF_CONFIG",
     )
     parser.set_defaults(default_out=default_out, dataset=defaults.dataset)
     return parser

@@ -30,7 +30,11 @@ dataset = Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
 config = RunConfig(intermediate_dim=64, latent_dim=2, epochs=3, batch_size=64, seed=3)
 out = {"devices": [d.name for d in tf.config.list_logical_devices("CPU")]}
 with tempfile.TemporaryDirectory() as tmp:
-    for name, distribute in (("single", None), ("mirrored", "mirrored")):
+    for name, distribute in (
+        ("single", None),
+        ("mirrored", "mirrored"),
+        ("multiworker", "multiworker"),
+    ):
         options = TrainOptions(jit_compile=False, steps_per_execution=1, distribute=distribute)
         history = train(config, dataset, Path(tmp) / name, verbose=0, options=options)
         run = load_run(Path(tmp) / name)
