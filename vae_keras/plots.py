@@ -140,42 +140,14 @@ def mean_variance(
     fig, axes = plt.subplots(2, 2, figsize=(8, 7.5))
     vmax_mean = max(real_mean.max(), generated_mean.max())
     vmax_var = max(real_var.max(), generated_var.max())
-    _heatmap(
-        fig,
-        axes[0, 0],
-        real_mean.reshape(shape),
-        "real: mean",
-        vmin=0,
-        vmax=vmax_mean,
-        cmap="viridis",
+    panels = (
+        (axes[0, 0], real_mean, "real: mean", vmax_mean, "viridis"),
+        (axes[0, 1], generated_mean, "generated: mean", vmax_mean, "viridis"),
+        (axes[1, 0], real_var, "real: variance", vmax_var, "magma"),
+        (axes[1, 1], generated_var, "generated: variance", vmax_var, "magma"),
     )
-    _heatmap(
-        fig,
-        axes[0, 1],
-        generated_mean.reshape(shape),
-        "generated: mean",
-        vmin=0,
-        vmax=vmax_mean,
-        cmap="viridis",
-    )
-    _heatmap(
-        fig,
-        axes[1, 0],
-        real_var.reshape(shape),
-        "real: variance",
-        vmin=0,
-        vmax=vmax_var,
-        cmap="magma",
-    )
-    _heatmap(
-        fig,
-        axes[1, 1],
-        generated_var.reshape(shape),
-        "generated: variance",
-        vmin=0,
-        vmax=vmax_var,
-        cmap="magma",
-    )
+    for ax, image, name, vmax, cmap in panels:
+        _heatmap(fig, ax, image.reshape(shape), name, vmin=0, vmax=vmax, cmap=cmap)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
