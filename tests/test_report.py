@@ -85,32 +85,15 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
 
 def test_only_one_figure(tiny_runs, tmp_path):
     _, data_dir, runs = tiny_runs
-    result = run_make_figures(
-        "--quick",
-        "--runs-dir",
-        str(runs),
-        "--out",
-        str(tmp_path),
-        "--no-readme",
-        "--only",
-        "mnist_samples",
-        data_dir=data_dir,
-    )
-    assert result.returncode == 0, result.stderr
+
+    def only(name):
+        args = ("--quick", "--runs-dir", str(runs), "--out", str(tmp_path), "--no-readme")
+        result = run_make_figures(*args, "--only", name, data_dir=data_dir)
+        assert result.returncode == 0, result.stderr
+
+    only("mnist_samples")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_samples.png", "results.json"]
-    # a second partial run keeps the first one's figures in results.json
-    result = run_make_figures(
-        "--quick",
-        "--runs-dir",
-        str(runs),
-        "--out",
-        str(tmp_path),
-        "--no-readme",
-        "--only",
-        "em_gmm",
-        data_dir=data_dir,
-    )
-    assert result.returncode == 0, result.stderr
+    only("em_gmm")  # a second partial run keeps the first one's figures in results.json
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["figures"]) == {"mnist_samples", "em_gmm"}
     assert set(results["background"]) == {"em_gmm"}
