@@ -12,7 +12,7 @@ import os
 import platform
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,6 @@ class ReportConfig:
     quick: bool = False
     likelihood_k: int = 1000
     log: Callable[[str], None] = print
-    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def check_runs(config: ReportConfig) -> None:
@@ -321,7 +320,6 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
     for name in background:
         results["figures"][name] = "see results.json: background"
 
-    results.update(config.notes)
     previous = out / "results.json"
     if config.only is not None and previous.is_file():
         # a partial run keeps what it did not recompute (other figures, the likelihood)
