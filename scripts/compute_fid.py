@@ -13,9 +13,15 @@ Example (the slides' protocol): python scripts/compute_fid.py runs/mnist-latent8
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
+
+
+def slug(source: str) -> str:
+    """A file-name-safe name for a source: runs/mnist-latent8 -> runs-mnist-latent8."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", source).strip("-")
 
 
 def main(argv=None) -> int:
@@ -34,7 +40,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1234, help="seed of the generated latents")
     parser.add_argument("--data-dir", default=None, help="folder holding <dataset>.npz")
-    parser.add_argument("--json", default=None, help="write the record here (default: print only)")
+    parser.add_argument(
+        "--json", default=None, help="where to write the record (default runs/fid/A__B.json)"
+    )
     parser.add_argument(
         "--save-stats",
         nargs=2,
@@ -77,6 +85,8 @@ def main(argv=None) -> int:
     if args.save_stats:
         for s, path in zip(stats, args.save_stats, strict=True):
             s.save(path)
+    if args.json is None:
+        args.json = str(Path("runs") / "fid" / f"{slug(args.source_a)}__{slug(args.source_b)}.json")
     if args.json:
         with atomic_path(args.json) as tmp:
             Path(tmp).write_text(json.dumps(record, indent=2) + "\n")
