@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from vae_keras import losses
-from vae_keras.model import VAEModels
+from vae_keras.model import VAEModels, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -39,11 +39,20 @@ def posterior_model(models: VAEModels) -> keras.Model:
     )
 
 
-def log_weights(models: VAEModels, x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """(k, batch) log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``."""
-    mean, log_var = (np.asarray(t, np.float64) for t in posterior_model(models)(x, training=False))
-    eps = rng.standard_normal((k, *mean.shape))
-    z = mean + np.exp(0.5 * log_var) * eps
+def log_weights(
+    models: VAEModels,
+    x: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    posterior: keras.Model | None = None,
+) -> np.ndarray:
+    """(k, batch) log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``.
+
+    ``posterior`` is :func:`posterior_model` of ``models``, built once by the caller.
+    """
+    posterior = posterior or posterior_model(models)
+    mean, log_var = (np.asarray(t, np.float64) for t in posterior(x, training=False))
+    z = np.asarray(reparameterize(mean, log_var, rng.standard_normal((k, *mean.shape))))
     decoded = models.generator(z.reshape(-1, z.shape[-1]).astype(np.float32), training=False)
     x_rep = np.broadcast_to(x, (k, *x.shape)).reshape(-1, x.shape[-1])
     log_px_z = -np.asarray(losses.reconstruction_loss(x_rep, decoded), np.float64).reshape(k, -1)
@@ -59,10 +68,11 @@ def importance_weighted_log_likelihood(
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
     rng = np.random.default_rng(seed)
+    posterior = posterior_model(models)
     batch = max(1, max_rows // k)
     out = []
     for start in range(0, len(x), batch):
-        w = log_weights(models, x[start : start + batch], k, rng)
+        w = log_weights(models, x[start : start + batch], k, rng, posterior)
         out.append(logsumexp(w, axis=0) - math.log(k))
     return np.concatenate(out)
 
@@ -74,6 +84,6 @@ def elbo(models: VAEModels, x: np.ndarray, samples: int = 1, seed: int = 0) -> n
     kl = np.asarray(losses.kl_divergence(mean, log_var), np.float64)
     recon = np.zeros(len(x))
     for _ in range(samples):
-        z = mean + np.exp(0.5 * log_var) * rng.standard_normal(mean.shape).astype(np.float32)
+        z = reparameterize(mean, log_var, rng.standard_normal(mean.shape).astype(np.float32))
         recon += np.asarray(losses.reconstruction_loss(x, models.generator(z, training=False)))
     return -recon / samples - kl
