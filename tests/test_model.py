@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from vae_keras import losses
 from vae_keras.model import build_vae, reparameterize
 
 
@@ -129,3 +130,25 @@ def test_loss_layer_reports_both_parts(models, tiny_dataset):
         result["reconstruction_loss"] + result["kl_loss"], rel=1e-5
     )
     assert result["kl_loss"] >= 0
+
+
+def test_model_loss_uses_the_logits_arrays_are_clipped():
+    """Where the decoder saturates, the model's loss is the exact one, from the logits.
+
+    With decoder logits of 30 everywhere and an all-black image, -log(1 - sigmoid(30)) = 30
+    nats per pixel, compiled (evaluate) or eager; the same probabilities given as an array
+    to ``reconstruction_loss`` are clipped to 1 - 1e-7 (in float32): about 16 nats per pixel.
+    """
+    models = build_vae(latent_dim=2, seed=0)
+    decoder = models.vae.get_layer("decoder_mean")
+    kernel, bias = decoder.get_weights()
+    decoder.set_weights([np.zeros_like(kernel), np.full_like(bias, 30.0)])
+    x = np.zeros((8, 784), dtype="float32")
+    compiled = models.vae.evaluate(x, batch_size=8, verbose=0, return_dict=True)
+    assert compiled["reconstruction_loss"] == pytest.approx(784 * 30.0, rel=1e-4)
+    x_decoded = models.vae(x)
+    eager = float(models.vae.losses[0]) - compiled["kl_loss"]
+    assert eager == pytest.approx(784 * 30.0, rel=1e-4)
+    from_array = losses.reconstruction_loss(x, np.asarray(x_decoded))
+    clipped = np.float32(1 - 1e-7)  # 1 - 1.19e-7 in float32
+    assert np.asarray(from_array) == pytest.approx(-784 * np.log(1 - float(clipped)), rel=1e-3)

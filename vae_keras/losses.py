@@ -21,9 +21,12 @@ def reconstruction_loss(x, x_decoded_mean):
     ``binary_crossentropy`` averages over the ``original_dim`` pixels, so the
     product is the sum over pixels
     ``-sum_k [x_k log p_k + (1 - x_k) log(1 - p_k)]``: the ``-log p(x | z)`` of
-    the slide "Example" with a Bernoulli decoder (Keras clips ``p`` to
-    ``[1e-7, 1 - 1e-7]``). Grey levels in [0, 1] are used as the targets, as in
-    the slides' code.
+    the slide "Example" with a Bernoulli decoder. Grey levels in [0, 1] are used
+    as the targets, as in the slides' code. Inside the model Keras sees that
+    ``p`` comes from the decoder's sigmoid and computes the same sum from its
+    logits (``sigmoid_cross_entropy_with_logits``); given ``p`` as a plain array
+    it clips ``p`` to ``[1e-7, 1 - 1e-7]``. The two differ only where ``p`` is
+    within 1e-7 of 0 or 1.
 
     Parameters
     ----------
