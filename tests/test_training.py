@@ -15,6 +15,7 @@ from vae_keras.training import (
     aligned_steps_per_execution,
     shuffled_batches,
     train,
+    validation_batches,
 )
 
 CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
@@ -188,6 +189,14 @@ def test_shuffled_batches_visit_every_example_once_per_epoch():
         np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)
     ]
     assert np.array_equal(np.concatenate(late), epochs[1])
+
+
+def test_validation_batches_are_the_arrays_batches_in_order():
+    x = np.arange(10, dtype="float32")[:, None]
+    for _ in range(2):  # cached: every epoch sees the same batches
+        batches = [np.asarray(b)[:, 0] for b in validation_batches(x, 4)]
+        assert [len(b) for b in batches] == [4, 4, 2]
+        assert np.array_equal(np.concatenate(batches), x[:, 0])
 
 
 def test_aligned_steps_per_execution_divides_the_epoch():
