@@ -29,6 +29,11 @@ def test_help_answers_without_training():
         "--data-dir",
         "--out",
         "--resume",
+        "--pipeline",
+        "--no-jit",
+        "--steps-per-execution",
+        "--no-fuse-steps",
+        "--distribute",
     ):
         assert option in result.stdout
 

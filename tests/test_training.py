@@ -1,6 +1,7 @@
 """Training behaviour: it learns, evaluation changes nothing, runs save, load and resume."""
 
 import json
+import math
 from dataclasses import replace
 
 import keras
@@ -14,6 +15,7 @@ from vae_keras.training import (
     TrainOptions,
     aligned_steps_per_execution,
     shuffled_batches,
+    stacked_batches,
     train,
     validation_batches,
 )
@@ -189,6 +191,41 @@ def test_shuffled_batches_visit_every_example_once_per_epoch():
         np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)
     ]
     assert np.array_equal(np.concatenate(late), epochs[1])
+
+
+def test_stacked_batches_are_the_shuffled_batches_stacked():
+    x = np.arange(22, dtype="float32")[:, None]  # 5 full batches of 4 and one of 2 per epoch
+    batches = shuffled_batches(x, 4, seed=3, first_epoch=1, last_epoch=3)
+    flat = [np.asarray(b)[:, 0] for b in batches]
+    for k in (1, 5):
+        stacks = [
+            np.asarray(s)[..., 0]
+            for s in stacked_batches(x, 4, seed=3, first_epoch=1, last_epoch=3, steps_per_stack=k)
+        ]
+        assert [s.shape for s in stacks] == ([(k, 4)] * (5 // k) + [(1, 2)]) * 2
+        unstacked = [batch for stack in stacks for batch in stack]
+        assert len(unstacked) == len(flat)
+        for mine, theirs in zip(unstacked, flat, strict=True):
+            assert np.array_equal(mine, theirs)
+    with pytest.raises(ValueError, match="must divide the 5 full batches"):
+        stacked_batches(x, 4, seed=3, first_epoch=0, last_epoch=1, steps_per_stack=2)
+
+
+def test_fused_steps_train_exactly_as_one_step_per_call(tiny_dataset_module, tmp_path):
+    """Same batches, same noise, same updates: the same history and number of steps."""
+    full = tiny_dataset_module
+    # 6 full batches of 64 and one of 36 per epoch: stacks of 3, 3 and the last batch alone
+    ds = replace(full, x_train=full.x_train[:420], y_train=full.y_train[:420])
+    results = {}
+    for fused in (True, False):
+        options = replace(EXACT, steps_per_execution=3, fuse_steps=fused)
+        history = train(CONFIG, ds, tmp_path / str(fused), verbose=0, options=options)
+        iterations = int(load_run(tmp_path / str(fused)).models.vae.optimizer.iterations)
+        results[fused] = history, iterations
+    (fused, fused_steps), (plain, plain_steps) = results[True], results[False]
+    assert fused_steps == plain_steps == CONFIG.epochs * math.ceil(len(ds.x_train) / 64)
+    for key in ("loss", "reconstruction_loss", "kl_loss", "val_loss"):
+        assert [r[key] for r in fused] == pytest.approx([r[key] for r in plain], rel=1e-5)
 
 
 def test_validation_batches_are_the_arrays_batches_in_order():

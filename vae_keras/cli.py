@@ -81,6 +81,12 @@ def training_parser(
         help="gradient steps per call (rounded to a divisor of the steps per epoch)",
     )
     speed.add_argument(
+        "--no-fuse-steps",
+        action="store_true",
+        help="one compiled call per gradient step from Keras's loop, instead of the steps of "
+        "one execution inside one compiled loop",
+    )
+    speed.add_argument(
         "--distribute",
         default=None,
         choices=("mirrored", "multiworker"),
@@ -131,6 +137,7 @@ def run_training(args: argparse.Namespace) -> int:
             pipeline=args.pipeline,
             jit_compile=not args.no_jit,
             steps_per_execution=args.steps_per_execution,
+            fuse_steps=not args.no_fuse_steps,
             distribute=args.distribute,
         )
         history = train(

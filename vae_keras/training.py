@@ -76,6 +76,75 @@ def shuffled_batches(
     )
 
 
+def stacked_batches(
+    x: np.ndarray,
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+    steps_per_stack: int,
+) -> tf.data.Dataset:
+    """The batches of :func:`shuffled_batches`, ``steps_per_stack`` at a time.
+
+    Each element stacks ``steps_per_stack`` consecutive batches of one epoch,
+    shape ``(steps_per_stack, batch_size, ...)``, for a train step made by
+    :func:`fuse_train_steps`; the epoch's last, smaller batch (if any) comes
+    alone, shape ``(1, N mod batch_size, ...)``. ``steps_per_stack`` must divide
+    the number of full batches, ``N // batch_size``. The batches, their order and
+    their number are those of :func:`shuffled_batches`.
+    """
+    n = int(x.shape[0])
+    full, rest = divmod(n, batch_size)
+    if steps_per_stack < 1 or (full and full % steps_per_stack):
+        raise ValueError(
+            f"steps_per_stack={steps_per_stack} must divide the {full} full batches per epoch."
+        )
+    x_tensor = tf.constant(x)
+
+    def epoch_indices(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch])
+        )
+        stacks = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(order[: full * batch_size], (-1, steps_per_stack, batch_size))
+        )
+        if rest:
+            last = tf.reshape(order[full * batch_size :], (1, 1, rest))
+            stacks = stacks.concatenate(tf.data.Dataset.from_tensor_slices(last))
+        return stacks
+
+    return (
+        tf.data.Dataset.range(first_epoch, last_epoch)
+        .flat_map(epoch_indices)
+        .map(lambda idx: tf.gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def fuse_train_steps(model: keras.Model) -> None:
+    """Make ``model.train_step`` take a stack of batches and run one step per batch, in a loop.
+
+    Keras's own ``train_step`` (forward pass, ``add_loss`` loss, gradients,
+    RMSprop update, metrics) runs unchanged for each batch of the stack, inside
+    one ``tf.while_loop`` in the compiled train function, so XLA compiles the
+    whole loop once and a stack of 39 steps is one call instead of 39. The number
+    of gradient steps and the per-epoch metrics are those of one step per batch;
+    only Keras's step counter (and its progress bar) counts stacks. Feed it
+    :func:`stacked_batches`.
+    """
+    one_step = model.train_step
+
+    def train_step(stack):
+        def body(i):
+            one_step(stack[i])
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < tf.shape(stack)[0], body, (tf.constant(0),))
+        return model.get_metrics_result()
+
+    model.train_step = train_step
+
+
 def validation_batches(x: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """``x`` in order, in batches of ``batch_size``, cached: the validation set of every epoch.
 
@@ -200,6 +269,11 @@ class TrainOptions:
     steps_per_execution
         Gradient steps per call into the compiled function (fewer Python round
         trips; the number of steps per epoch is unchanged).
+    fuse_steps
+        Run the ``steps_per_execution`` steps of one call inside one compiled
+        loop (:func:`fuse_train_steps`, ``True`` by default) rather than as one
+        compiled call per step from Keras's loop. Applies to the ``"tfdata"``
+        pipeline without ``distribute`` (elsewhere Keras's own loop runs).
     distribute
         ``None``; ``"mirrored"``: ``tf.distribute.MirroredStrategy`` over all
         local GPUs (or CPU devices); ``"multiworker"``:
@@ -210,7 +284,13 @@ class TrainOptions:
     pipeline: str = "tfdata"
     jit_compile: bool | str = True
     steps_per_execution: int = 32
+    fuse_steps: bool = True
     distribute: str | None = None
+
+    @property
+    def fused(self) -> bool:
+        """Whether training runs the fused steps (see ``fuse_steps``)."""
+        return self.fuse_steps and self.pipeline == "tfdata" and self.distribute is None
 
     def __post_init__(self):
         if self.pipeline not in ("tfdata", "numpy"):
@@ -222,7 +302,7 @@ class TrainOptions:
 
 
 #: The slides' plain path: numpy arrays into fit, no XLA, one step per call.
-PLAIN = TrainOptions(pipeline="numpy", jit_compile=False, steps_per_execution=1)
+PLAIN = TrainOptions(pipeline="numpy", jit_compile=False, steps_per_execution=1, fuse_steps=False)
 
 
 def aligned_steps_per_execution(requested: int, steps: int) -> int:
@@ -247,6 +327,67 @@ def distribution_scope(options: TrainOptions):
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     print(f"{type(strategy).__name__} over {strategy.num_replicas_in_sync} device(s)")
     return strategy.scope()
+
+
+def stack_layout(options: TrainOptions, n: int, batch_size: int) -> tuple[int, int]:
+    """``(steps per stack, stacks per epoch)`` of the fused path for ``n`` examples.
+
+    A stack holds a divisor of the full batches per epoch (the one nearest to
+    ``options.steps_per_execution``); the last, smaller batch is a stack of its own.
+    """
+    full, rest = divmod(n, batch_size)
+    k = aligned_steps_per_execution(options.steps_per_execution, full) if full else 1
+    return k, full // k + (1 if rest else 0)
+
+
+def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEModels:
+    """The slides' VAE compiled as ``options`` asks, for ``n`` training examples.
+
+    Fused (:attr:`TrainOptions.fused`): ``train_step`` replaced by
+    :func:`fuse_train_steps`, one stack per Keras step, all stacks of an epoch in
+    one Keras execution. Otherwise
+    ``steps_per_execution`` rounded to a divisor of the steps per epoch.
+    """
+    if options.fused:
+        # one Keras execution per epoch: its stacks in training, as many batches in validation
+        stacks = stack_layout(options, n, config.batch_size)[1]
+        models = runs.build_from_config(
+            config, jit_compile=options.jit_compile, steps_per_execution=stacks
+        )
+        fuse_train_steps(models.vae)
+        return models
+    return runs.build_from_config(
+        config,
+        jit_compile=options.jit_compile,
+        steps_per_execution=aligned_steps_per_execution(
+            options.steps_per_execution, steps_per_epoch(n, config.batch_size)
+        ),
+    )
+
+
+def fit_inputs(
+    config: RunConfig, dataset: Dataset, first_epoch: int, options: TrainOptions
+) -> tuple[dict, dict]:
+    """The training-data and the validation arguments of ``fit`` for ``options``."""
+    x_train, batch_size = dataset.x_train, config.batch_size
+    if options.pipeline == "numpy":  # the slides' call
+        data = {"x": x_train, "batch_size": batch_size, "shuffle": True}
+        return data, {
+            "validation_data": (dataset.x_test, None),
+            "validation_batch_size": batch_size,
+        }
+    if options.fused:
+        k, keras_steps = stack_layout(options, len(x_train), batch_size)
+        batches = stacked_batches(x_train, batch_size, config.seed, first_epoch, config.epochs, k)
+    else:
+        batches = shuffled_batches(x_train, batch_size, config.seed, first_epoch, config.epochs)
+        keras_steps = steps_per_epoch(len(x_train), batch_size)
+    data = {
+        "x": batches,
+        "steps_per_epoch": keras_steps,
+        "shuffle": False,  # the pipeline shuffles, by (seed, epoch)
+    }
+    return data, {"validation_data": validation_batches(dataset.x_test, batch_size)}
 
 
 def train(
@@ -297,32 +438,12 @@ def train(
 
     keras.utils.set_random_seed(config.seed)
     with distribution_scope(options):
-        models = runs.build_from_config(
-            config,
-            jit_compile=options.jit_compile,
-            steps_per_execution=aligned_steps_per_execution(
-                options.steps_per_execution,
-                steps_per_epoch(len(dataset.x_train), config.batch_size),
-            ),
-        )
+        models = build_for_training(config, len(dataset.x_train), options)
         if done:
             restore_checkpoint(run_dir, models, runs.read_state(run_dir))
 
-    x_train = dataset.x_train
     checkpoint = RunCheckpoint(run_dir, models, config, history)
-    if options.pipeline == "tfdata":
-        data = {
-            "x": shuffled_batches(x_train, config.batch_size, config.seed, done, config.epochs),
-            "steps_per_epoch": steps_per_epoch(len(x_train), config.batch_size),
-            "shuffle": False,  # the pipeline shuffles, by (seed, epoch)
-        }
-        validation = {"validation_data": validation_batches(dataset.x_test, config.batch_size)}
-    else:  # the slides' call
-        data = {"x": x_train, "batch_size": config.batch_size, "shuffle": True}
-        validation = {
-            "validation_data": (dataset.x_test, None),
-            "validation_batch_size": config.batch_size,
-        }
+    data, validation = fit_inputs(config, dataset, done, options)
     models.vae.fit(
         **data,
         **validation,
