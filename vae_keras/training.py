@@ -14,9 +14,9 @@ of slide "Loss function & Train" with two additions:
 
 With both, a resumed run reproduces the uninterrupted run's history exactly.
 Running ``train`` again on the same directory continues from the last finished
-epoch. :class:`TrainOptions` makes it faster (XLA, several steps per call) or
-distributed without changing what is trained; :data:`PLAIN` is the slides'
-plain ``fit`` on arrays.
+epoch. :class:`TrainOptions` makes it faster (XLA, several steps fused into
+one compiled loop per call, :func:`fuse_train_steps`) or distributed without
+changing what is trained; :data:`PLAIN` is the slides' plain ``fit`` on arrays.
 """
 
 from __future__ import annotations
@@ -149,8 +149,7 @@ def validation_batches(x: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """``x`` in order, in batches of ``batch_size``, cached: the validation set of every epoch.
 
     The same batches ``fit(validation_data=(x, None), validation_batch_size=...)``
-    makes from arrays, built once instead of sliced anew each epoch (about 0.03 s
-    of the 0.15 s validation pass on MNIST, measured by ``benchmarks/bench_train.py``).
+    makes from arrays, built once instead of sliced anew each epoch.
     """
     return tf.data.Dataset.from_tensor_slices(x).batch(batch_size).cache()
 
@@ -345,8 +344,8 @@ def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEM
 
     Fused (:attr:`TrainOptions.fused`): ``train_step`` replaced by
     :func:`fuse_train_steps`, one stack per Keras step, all stacks of an epoch in
-    one Keras execution. Otherwise
-    ``steps_per_execution`` rounded to a divisor of the steps per epoch.
+    one Keras execution. Otherwise ``steps_per_execution`` rounded to a divisor
+    of the steps per epoch.
     """
     if options.fused:
         # one Keras execution per epoch: its stacks in training, as many batches in validation
