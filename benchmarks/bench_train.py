@@ -3,15 +3,17 @@
 
 In one run, on this machine:
   (1) the slides' code: vae.fit on numpy arrays (TrainOptions PLAIN: no XLA, one step per call);
-  (2) the project's default training path (TrainOptions(): tf.data, XLA, steps per execution);
+  (2) the project's default training path (TrainOptions(): tf.data, XLA, fused steps);
   (3) the bound: the epoch's matrix products (forward and backward of every Dense layer, and
       the validation forward pass) timed with numpy float32 matmuls of the same shapes.
 Each is the median of --epochs epochs after one warm-up epoch (which compiles); the two
 paths alternate for --rounds rounds (the machine is shared and noisy) and the medians over
 rounds are reported. Prints the ratios (2)/(1) and (2)/(3) and the time to generate FID
 samples and their statistics.
-With --ablation, also times each speed option on its own and the validation pass alone
-(where the seconds go). With --quality-seeds, also trains both paths for --quality-epochs
+With --ablation, also times each speed option on its own, the validation pass alone, the
+default path without validation, a hand-written reference that runs each epoch as one
+XLA-compiled loop (no Keras loop), and the matmul bound of training alone (where the
+seconds go). With --quality-seeds, also trains both paths for --quality-epochs
 epochs per seed and compares the final val_loss (the equal-quality check). Writes
 benchmarks/results/.
 """
@@ -79,8 +81,11 @@ def median_epoch_seconds(history):
     return statistics.median(row["seconds"] for row in history[1:])
 
 
-def default_without_validation_seconds(config, dataset, epochs):
-    """Median s/epoch of the default path's ``fit`` with no validation pass (after a warm-up)."""
+def default_without_validation_seconds(config, dataset):
+    """Median s/epoch of the default path's ``fit`` with no validation pass.
+
+    ``config.epochs`` epochs, the first a warm-up (it compiles).
+    """
     import keras
 
     from vae_keras.training import TrainOptions, build_for_training, fit_inputs
@@ -102,9 +107,10 @@ def default_without_validation_seconds(config, dataset, epochs):
     return statistics.median(seconds[1:])
 
 
-def compiled_epoch_seconds(config, dataset, epochs):
+def compiled_epoch_seconds(config, dataset):
     """Median s/epoch of a hand-written reference: each epoch one XLA-compiled ``while`` loop.
 
+    ``config.epochs`` epochs, the first a warm-up (it compiles).
     The same model (``build_from_config``), loss (``vae.losses``), RMSprop and batches as the
     default path, but no Keras training loop, no input pipeline and no validation pass:
     what is left is the compiled train step's own work, matrix products, element-wise
@@ -143,7 +149,7 @@ def compiled_epoch_seconds(config, dataset, epochs):
 
     last_batch = tf.function(step, jit_compile=True)
     seconds = []
-    for epoch in range(epochs + 1):
+    for epoch in range(config.epochs):
         start = time.perf_counter()
         order = tf.random.experimental.stateless_shuffle(
             tf.range(n, dtype=tf.int64), seed=[config.seed, epoch]
@@ -369,10 +375,10 @@ def main(argv=None):
             vae.evaluate(validation, verbose=0)
             ablation["validation pass alone"] = time.perf_counter() - start
         ablation["default, training only (no validation pass)"] = (
-            default_without_validation_seconds(config, dataset, args.epochs)
+            default_without_validation_seconds(config, dataset)
         )
         ablation["one compiled XLA loop per epoch, training only (hand-written reference)"] = (
-            compiled_epoch_seconds(config, dataset, args.epochs)
+            compiled_epoch_seconds(config, dataset)
         )
         ablation["matmul bound, training only"] = matmul_bound(
             shapes, args.batch_size, len(dataset.x_train), 0
