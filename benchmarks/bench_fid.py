@@ -9,7 +9,6 @@ the relative difference of the two values; writes benchmarks/results/bench_fid.j
 """
 
 import argparse
-import json
 import platform
 import time
 from datetime import datetime, timezone
@@ -92,7 +91,9 @@ def main(argv=None):
         "results": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(record, indent=2) + "\n")
+    from vae_keras.runs import write_json_atomic
+
+    write_json_atomic(args.out, record)
     print(f"Written to {args.out}")
     if not args.no_readme:
         from vae_keras.report import replace_block

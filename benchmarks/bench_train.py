@@ -246,7 +246,7 @@ def main(argv=None):
 
     from vae_keras import evaluation
     from vae_keras.data import load_dataset
-    from vae_keras.runs import RunConfig, load_run
+    from vae_keras.runs import RunConfig, load_run, write_json_atomic
     from vae_keras.training import (
         PLAIN,
         TrainOptions,
@@ -423,7 +423,7 @@ def main(argv=None):
         if earlier is not None:
             earlier.setdefault("date", json.loads(out.read_text())["date"])
             record["quality"] = earlier
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    write_json_atomic(out, record)
     print(f"Written to {out}")
     if not args.no_readme:
         from vae_keras.report import replace_block

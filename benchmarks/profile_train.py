@@ -2,14 +2,16 @@
 """Where the CPU time of the default training path goes: a `perf` profile, summed by kind.
 
 Trains the slides' VAE on the default path (``train`` with ``TrainOptions()``: tf.data, XLA,
-steps per execution, validation each epoch) for one warm-up epoch and --epochs measured
-epochs, and samples the process with ``perf record`` during the measured epochs only. The
-samples are summed into kinds of work by the library and function they fall in:
+fused steps, validation each epoch) for one warm-up epoch and --epochs measured epochs, and
+samples every CPU with ``perf record`` during the measured epochs only, keeping this
+process's samples. They are summed into kinds of work by the library and function they
+fall in:
 
   matrix products     YNNPACK / Eigen / oneDNN matrix-multiply kernels (with their packing
                       and transposes), called by XLA for the Dense layers;
-  XLA fused kernels   the element-wise code XLA compiles at run time (sigmoid, the clipped
-                      cross-entropy, relu, KL, RMSprop's update): perf sees it as [JIT] code;
+  XLA fused kernels   the element-wise code XLA compiles at run time (the cross-entropy from
+                      the logits, relu, KL, RMSprop's update, reductions, products too small
+                      for the matrix kernels): perf sees it as [JIT] code;
   threads waiting     thread-pool work stealing, futexes, the kernel's scheduler;
   memory              malloc/free and memcpy;
   TensorFlow runtime  the rest of TensorFlow (tf.data, the executor, Keras's loop ops);
@@ -20,7 +22,6 @@ benchmarks/results/profile_train_<config>.json and the table in the README.
 """
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -148,7 +149,7 @@ def main(argv=None):
     import tensorflow as tf
 
     from vae_keras.data import load_dataset
-    from vae_keras.runs import RunConfig
+    from vae_keras.runs import RunConfig, write_json_atomic
     from vae_keras.training import TrainOptions, train
 
     mnist = args.dataset == "mnist"
@@ -254,7 +255,7 @@ def main(argv=None):
     tag = f"{args.dataset}-{config.original_dim}-{config.intermediate_dim}-{config.latent_dim}"
     out = RESULTS / f"profile_train_{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    write_json_atomic(out, record)
     print(f"Written to {out}")
     if not args.no_readme:
         from vae_keras.report import replace_block
