@@ -140,6 +140,17 @@ def fid_of_run(
     if reference is None:
         reference = dataset_statistics(dataset.x_test, dataset.image_shape)
     generated = run_statistics(run, dataset.image_shape, n, seed)
+    return fid_result(run, generated, reference, seed)
+
+
+def fid_result(
+    run: LoadedRun, generated: Statistics, reference: Statistics, seed: int
+) -> FIDResult:
+    """The :class:`FIDResult` of ``run`` from its samples' and the test split's statistics.
+
+    ``generated`` is ``run_statistics(run, ..., seed=seed)``; :func:`fid_of_run`
+    computes both sets of statistics, callers that keep them call this.
+    """
     return FIDResult(
         run_dir=str(run.run_dir),
         latent_dim=run.config.latent_dim,

@@ -264,7 +264,10 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
     reference = evaluation.dataset_statistics(mnist.x_test, shape)
     fid_runs = []
     for run in (*runs8, *runs2):
-        result = evaluation.fid_of_run(run, mnist, config.fid_samples, config.fid_seed, reference)
+        generated = evaluation.run_statistics(run, shape, config.fid_samples, config.fid_seed)
+        if run is run8:
+            generated8 = generated  # also drawn in the mean/variance figures below
+        result = evaluation.fid_result(run, generated, reference, config.fid_seed)
         fid_runs.append(asdict(result))
         log(f"  {run.run_dir}: FID {result.fid:.3f}")
     by_latent: dict[str, Any] = {}
@@ -284,13 +287,12 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
         "summary": by_latent,
     }
     if wants(config, "fid_mean_variance") or wants(config, "fid_differences"):
-        generated = evaluation.run_statistics(run8, shape, config.fid_samples, config.fid_seed)
-        arrays = (reference.mu, np.diag(reference.sigma), generated.mu, np.diag(generated.sigma))
+        arrays = (reference.mu, np.diag(reference.sigma), generated8.mu, np.diag(generated8.sigma))
         if wants(config, "fid_mean_variance"):
             save(
                 "fid_mean_variance",
                 plots.mean_variance(*arrays, shape),
-                f"per-pixel mean and variance, MNIST test vs {generated.n} samples "
+                f"per-pixel mean and variance, MNIST test vs {generated8.n} samples "
                 f"of {run8.run_dir}",
             )
         if wants(config, "fid_differences"):
