@@ -20,12 +20,9 @@ benchmarks/results/.
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -240,12 +237,9 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    import keras
-    import scipy
-    import tensorflow as tf
-
     from vae_keras import evaluation
     from vae_keras.data import load_dataset
+    from vae_keras.report import benchmark_header
     from vae_keras.runs import RunConfig, load_run, write_json_atomic
     from vae_keras.training import (
         PLAIN,
@@ -274,16 +268,7 @@ def main(argv=None):
     )
 
     record = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-        },
+        **benchmark_header(),
         "config": config.to_dict(),
         "default_options": TrainOptions().__dict__,
     }

@@ -23,14 +23,12 @@ benchmarks/results/profile_train_<config>.json and the table in the README.
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -146,9 +144,9 @@ def main(argv=None):
         )
 
     import keras
-    import tensorflow as tf
 
     from vae_keras.data import load_dataset
+    from vae_keras.report import benchmark_header
     from vae_keras.runs import RunConfig, write_json_atomic
     from vae_keras.training import TrainOptions, train
 
@@ -237,11 +235,8 @@ def main(argv=None):
     rows = [(percent * 100 / process_percent, dso, sym) for percent, dso, sym in rows]
     measured = history[1:]
     record = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'no GPU'}",
+        **benchmark_header(),
         "cores": os.cpu_count(),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "config": config.to_dict(),
         "epochs": len(measured),
         "seconds_per_epoch": sum(r["seconds"] for r in measured) / len(measured),

@@ -89,30 +89,53 @@ def wants(config: ReportConfig, name: str) -> bool:
     return config.only is None or name in config.only
 
 
-def environment() -> dict[str, Any]:
-    """Date, machine and package versions, for results.json."""
+def utc_timestamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages behind every measurement."""
     import keras
     import matplotlib
     import scipy
     import tensorflow as tf
 
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def environment() -> dict[str, Any]:
+    """Date, machine and package versions, for results.json."""
+    import tensorflow as tf
+
     gpus = tf.config.list_physical_devices("GPU")
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": utc_timestamp(),
         "machine": {
             "platform": platform.platform(),
             "processor": platform.machine(),
             "cpu_count": os.cpu_count(),
             "gpus": [g.name for g in gpus],
         },
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "matplotlib": matplotlib.__version__,
-        },
+        "versions": package_versions(),
+    }
+
+
+def benchmark_header() -> dict[str, Any]:
+    """Date, a one-line machine description and package versions, for the benchmarks' JSON."""
+    import tensorflow as tf
+
+    gpu = "GPU" if tf.config.list_physical_devices("GPU") else "no GPU"
+    return {
+        "date": utc_timestamp(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {gpu}",
+        "versions": package_versions(),
     }
 
 
