@@ -28,6 +28,14 @@ def random_spd(rng, d, condition=10.0):
     return (q * w) @ q.T
 
 
+def two_gaussians(d, seed):
+    """A generator and two random Gaussians ``(m1, s1)``, ``(m2, s2)`` drawn from it."""
+    rng = np.random.default_rng(seed)
+    s1, s2 = random_spd(rng, d), random_spd(rng, d)
+    m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+    return rng, m1, s1, m2, s2
+
+
 def random_orthogonal(rng, d):
     q, r = np.linalg.qr(rng.standard_normal((d, d)))
     return q * np.sign(np.diag(r))
@@ -91,9 +99,7 @@ seeds = st.integers(0, 2**32 - 1)
 @settings(max_examples=40, deadline=None)
 @given(dims, seeds)
 def test_symmetric_and_zero_on_identical_statistics(d, seed):
-    rng = np.random.default_rng(seed)
-    s1, s2 = random_spd(rng, d), random_spd(rng, d)
-    m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+    _, m1, s1, m2, s2 = two_gaussians(d, seed)
     assert frechet_distance(m1, s1, m2, s2) == pytest.approx(
         frechet_distance(m2, s2, m1, s1), rel=1e-9
     )
@@ -104,9 +110,7 @@ def test_symmetric_and_zero_on_identical_statistics(d, seed):
 @settings(max_examples=40, deadline=None)
 @given(dims, seeds)
 def test_invariant_to_rotations_of_the_features(d, seed):
-    rng = np.random.default_rng(seed)
-    s1, s2 = random_spd(rng, d), random_spd(rng, d)
-    m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+    rng, m1, s1, m2, s2 = two_gaussians(d, seed)
     q = random_orthogonal(rng, d)
     rotated = frechet_distance(q @ m1, q @ s1 @ q.T, q @ m2, q @ s2 @ q.T)
     assert rotated == pytest.approx(frechet_distance(m1, s1, m2, s2), rel=1e-8, abs=1e-9)
@@ -115,9 +119,7 @@ def test_invariant_to_rotations_of_the_features(d, seed):
 @settings(max_examples=40, deadline=None)
 @given(dims, seeds)
 def test_agrees_with_the_sqrtm_reference(d, seed):
-    rng = np.random.default_rng(seed)
-    s1, s2 = random_spd(rng, d), random_spd(rng, d)
-    m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+    _, m1, s1, m2, s2 = two_gaussians(d, seed)
     fast = frechet_distance(m1, s1, m2, s2)
     assert fast == pytest.approx(frechet_distance_reference(m1, s1, m2, s2), rel=1e-8, abs=1e-9)
 
