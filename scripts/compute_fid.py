@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from vae_keras.cli import guarded
+
 
 def slug(source: str) -> str:
     """A file-name-safe name for a source: runs/mnist-latent8 -> runs-mnist-latent8."""
@@ -95,4 +97,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main))

@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from vae_keras.cli import guarded
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
@@ -108,4 +110,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main))

@@ -10,7 +10,7 @@ runs/cifar10-latent{d}/; running it again resumes.
 
 import sys
 
-from vae_keras.cli import run_training, training_parser
+from vae_keras.cli import guarded, run_training, training_parser
 from vae_keras.runs import RunConfig
 
 CIFAR10_DEFAULTS = RunConfig(
@@ -24,4 +24,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main))

@@ -8,7 +8,7 @@ again on the same directory resumes after the last finished epoch.
 
 import sys
 
-from vae_keras.cli import run_training, training_parser
+from vae_keras.cli import guarded, run_training, training_parser
 from vae_keras.runs import RunConfig
 
 MNIST_DEFAULTS = RunConfig(dataset="mnist", original_dim=784, intermediate_dim=256, latent_dim=2)
@@ -20,4 +20,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded(main))

@@ -71,17 +71,19 @@ def test_training_lowers_the_loss(trained):
 
 def test_run_directory_holds_every_promised_file(trained):
     run_dir, history, _ = trained
-    for name in runs.RUN_FILES:
-        assert (run_dir / name).is_file(), name
+    files = sorted(p.name for p in run_dir.iterdir())
+    assert files == sorted(
+        [*runs.RUN_FILES_AFTER_EPOCH, runs.weights_file_name(CONFIG.epochs), runs.LOCK_FILE]
+    )
     assert json.loads((run_dir / runs.HISTORY_JSON).read_text()) == history
+    assert runs.read_state(run_dir).history == history
     csv_lines = (run_dir / runs.HISTORY_CSV).read_text().splitlines()
     assert len(csv_lines) == 1 + len(history)
     assert {"epoch", "loss", "val_loss", "reconstruction_loss", "kl_loss", "val_kl_loss"} <= set(
         csv_lines[0].split(",")
     )
     assert runs.read_config(run_dir) == CONFIG
-    assert runs.read_state(run_dir)["complete"] is True
-    assert not [p for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert runs.read_state(run_dir).complete is True
 
 
 def test_save_load_gives_identical_outputs(trained):
@@ -130,7 +132,7 @@ def test_resume_continues_exactly_where_it_stopped(trained, tmp_path):
     run_dir = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         train(CONFIG, ds, run_dir, verbose=0, callbacks=[StopAfter(2)])
-    assert runs.read_state(run_dir)["epochs_done"] == 2
+    assert runs.read_state(run_dir).epochs_done == 2
     assert len(runs.read_history(run_dir)) == 2
     resumed = train(CONFIG, ds, run_dir, verbose=0)
     assert [r["epoch"] for r in resumed] == [1, 2, 3, 4]
@@ -144,9 +146,10 @@ def test_a_finished_run_is_not_retrained_and_can_be_extended(trained, tmp_path):
     run_dir = tmp_path / "extend"
     short = RunConfig(**{**CONFIG.to_dict(), "epochs": 2})
     train(short, ds, run_dir, verbose=0)
-    mtime = (run_dir / runs.WEIGHTS_FILE).stat().st_mtime_ns
+    weights = run_dir / runs.weights_file_name(2)
+    mtime = weights.stat().st_mtime_ns
     assert len(train(short, ds, run_dir, verbose=0)) == 2
-    assert (run_dir / runs.WEIGHTS_FILE).stat().st_mtime_ns == mtime
+    assert weights.stat().st_mtime_ns == mtime
     longer = train(CONFIG, ds, run_dir, verbose=0)
     assert [r["loss"] for r in longer] == [r["loss"] for r in history]
 

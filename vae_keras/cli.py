@@ -3,12 +3,80 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from vae_keras.data import DATA_DIR_ENV, DataError, load_dataset
-from vae_keras.runs import RunConfig, RunError
+from vae_keras.data import DATA_DIR_ENV, DataError, Dataset, load_dataset
+from vae_keras.runs import RunConfig, RunError, lock_run_dir
+
+#: Exit codes: a user error (bad argument, data or run directory), an error of the
+#: system (unreadable or unwritable file, full disk), Ctrl-C.
+USER_ERROR, SYSTEM_ERROR, INTERRUPTED = 2, 1, 130
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def writable_dir_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be used (or created) as a writable directory, or None if it can."""
+    if path.exists() and not path.is_dir():
+        return f"{path} exists and is not a directory"
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{path} cannot be created: {existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return (
+            f"{path} cannot be {'written' if existing == path else 'created'}: "
+            f"no write permission in {existing}"
+        )
+    return None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``"<file>: <reason>"`` for an error of the system, in one line."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def guarded(main: Callable[[], int]) -> int:
+    """Run a script's ``main``; Ctrl-C and errors of the system end in one line, not a traceback.
+
+    Ctrl-C exits with 130, an ``OSError`` (a file that cannot be read or
+    written, a full disk) with 1. Other exceptions are bugs and keep their
+    traceback.
+    """
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as exc:
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return SYSTEM_ERROR
 
 
 def training_parser(
@@ -22,21 +90,26 @@ def training_parser(
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--latent-dim", type=int, default=defaults.latent_dim, help="size of z")
+    parser.add_argument(
+        "--latent-dim", type=positive_int, default=defaults.latent_dim, help="size of z"
+    )
     parser.add_argument(
         "--intermediate-dim",
-        type=int,
+        type=positive_int,
         default=defaults.intermediate_dim,
         help="width of the hidden Dense layer of encoder and decoder",
     )
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
     parser.add_argument(
-        "--seed", type=int, default=defaults.seed, help="seed for weights, shuffling and noise"
+        "--seed",
+        type=non_negative_int,
+        default=defaults.seed,
+        help="seed for weights, shuffling and noise",
     )
     parser.add_argument(
         "--limit",
-        type=int,
+        type=positive_int,
         default=None,
         help="train and validate on the first N examples of each split only (quick runs)",
     )
@@ -76,7 +149,7 @@ def training_parser(
     )
     speed.add_argument(
         "--steps-per-execution",
-        type=int,
+        type=positive_int,
         default=32,
         help="gradient steps per call (rounded to a divisor of the steps per epoch)",
     )
@@ -104,54 +177,85 @@ def default_run_dir(template: str, latent_dim: int, seed: int) -> str:
 
 
 def run_training(args: argparse.Namespace) -> int:
-    """Load the data, train or resume, print where the outputs went; return an exit code."""
-    # Imported here so that --help answers without starting TensorFlow.
-    from vae_keras.runs import read_state
-    from vae_keras.training import TrainOptions, describe_devices, train
+    """Load the data, train or resume, print where the outputs went; return an exit code.
 
+    Every user error (arguments, data, a damaged or busy run directory) is one
+    line on stderr and exit code 2; nothing is created before the arguments and
+    the data have been checked. Ctrl-C stops after saying how to resume (130).
+    """
     out = Path(args.out or default_run_dir(args.default_out, args.latent_dim, args.seed))
+    problem = writable_dir_problem(out)
+    if problem:
+        print(f"error: --out: {problem}; choose another --out.", file=sys.stderr)
+        return USER_ERROR
     try:
         dataset = load_dataset(args.dataset, args.data_dir, limit=args.limit)
-        config = RunConfig(
-            dataset=args.dataset,
-            original_dim=dataset.original_dim,
-            intermediate_dim=args.intermediate_dim,
-            latent_dim=args.latent_dim,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            limit=args.limit,
-        )
-        state = read_state(out) if out.is_dir() else None
-        if args.resume and state is None:
-            raise RunError(f"--resume: {out} holds no interrupted run to continue.")
-        done = 0 if (state is None or args.fresh) else state["epochs_done"]
-        print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
-        print(describe_devices())
-        if done >= config.epochs:
-            print(f"{out} already holds {done} trained epochs (asked for {config.epochs}): done.")
-        elif done:
-            print(f"Resuming {out} after epoch {done} of {config.epochs}.")
-        start = time.perf_counter()
-        options = TrainOptions(
-            pipeline=args.pipeline,
-            jit_compile=not args.no_jit,
-            steps_per_execution=args.steps_per_execution,
-            fuse_steps=not args.no_fuse_steps,
-            distribute=args.distribute,
-        )
-        history = train(
-            config, dataset, out, fresh=args.fresh, verbose=args.verbose, options=options
-        )
+        with lock_run_dir(out):  # before TensorFlow starts: a second trainer is told at once
+            return train_locked(args, dataset, out)
     except (DataError, RunError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print(f"\n{interrupted_message(out, args.epochs)}", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as exc:
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return SYSTEM_ERROR
+
+
+def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
+    """The training of :func:`run_training`, its run directory locked; its errors go up."""
+    # Imported here so that --help and argument errors answer without starting TensorFlow.
+    from vae_keras.training import TrainOptions, describe_devices, train
+
+    config = RunConfig(
+        dataset=args.dataset,
+        original_dim=dataset.original_dim,
+        intermediate_dim=args.intermediate_dim,
+        latent_dim=args.latent_dim,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        limit=args.limit,
+    )
+    options = TrainOptions(
+        pipeline=args.pipeline,
+        jit_compile=not args.no_jit,
+        steps_per_execution=args.steps_per_execution,
+        fuse_steps=not args.no_fuse_steps,
+        distribute=args.distribute,
+    )
+    print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
+    print(describe_devices())
+    start = time.perf_counter()
+    history = train(
+        config,
+        dataset,
+        out,
+        fresh=args.fresh,
+        verbose=args.verbose,
+        options=options,
+        resume=args.resume,
+    )
     last = history[-1]
     print(
         f"Done in {time.perf_counter() - start:.1f} s: epoch {last['epoch']}, "
         f"loss {last['loss']:.2f}, val_loss {last['val_loss']:.2f}."
     )
     print(
-        f"Run directory: {out} (config.json, vae.weights.h5, history.json, history.csv, state.json)"
+        f"Run directory: {out} (config.json, state.json, vae-epoch{last['epoch']:04d}"
+        ".weights.h5, history.json, history.csv)"
     )
     return 0
+
+
+def interrupted_message(out: Path, epochs: int) -> str:
+    """What Ctrl-C leaves behind, read from the run's committed state."""
+    from vae_keras.runs import read_state
+
+    try:
+        state = read_state(out) if out.is_dir() else None
+    except RunError:
+        state = None
+    done = state.epochs_done if state else 0
+    return f"Interrupted after epoch {done} of {epochs}; run the same command to resume."

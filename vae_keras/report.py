@@ -22,7 +22,7 @@ import numpy as np
 from vae_keras import evaluation, plots
 from vae_keras.background.figures import BACKGROUND_FIGURES, make_background_figures
 from vae_keras.data import load_dataset
-from vae_keras.runs import LoadedRun, RunError, load_run, write_json_atomic
+from vae_keras.runs import STATE_FILE, LoadedRun, RunError, load_run, write_json_atomic
 
 #: Figures in the order of the slides.
 MNIST_FIGURES = (
@@ -79,7 +79,7 @@ def check_runs(config: ReportConfig) -> None:
     specs = [*config.mnist2, *config.mnist8]
     if config.cifar is not None and wants(config, "cifar10_reconstructions"):
         specs.append(config.cifar)
-    missing = [s for s in specs if not (s.path / "vae.weights.h5").is_file()]
+    missing = [s for s in specs if not (s.path / STATE_FILE).is_file()]
     if missing:
         lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
         raise RunError(f"Missing trained runs; train them first:\n{lines}")

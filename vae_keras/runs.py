@@ -2,16 +2,36 @@
 
 Layout of ``runs/<name>/``::
 
-    config.json        RunConfig the run was trained with
-    vae.weights.h5     weights and RMSprop state after the last finished epoch
-    history.json       per-epoch loss, reconstruction_loss, kl_loss, val_*, seconds
-    history.csv        the same table as CSV
-    state.json         epochs done, complete or not, noise-generator state; written last
+    config.json               RunConfig the run was trained with
+    state.json                the commit point: epochs done, complete or not, the name of
+                              that epoch's weights file, the noise-generator state, the history
+    vae-epoch0050.weights.h5  weights and RMSprop state after that epoch (named by state.json)
+    history.json              copies of state.json's history, for people and spreadsheets
+    history.csv
+    train.lock                locked by the one trainer working in the directory
 
-Every file is written to a temporary name in the same folder and renamed over
-the old one (``os.replace``), so a run killed at any moment leaves each file
-either in its old or in its new complete state, never half-written.
-:func:`load_run` rebuilds the models from ``config.json`` with
+How a run survives a crash at any instant
+-----------------------------------------
+:func:`commit_epoch` saves an epoch in this order:
+
+1. the weights go to a file of their own, ``vae-epochNNNN.weights.h5`` (written
+   under a temporary name, flushed to disk, renamed);
+2. ``state.json`` is replaced the same way, and the folder is flushed: this
+   rename is the **single commit point**. Before it the directory describes the
+   previous epoch, after it the new one;
+3. ``history.json``/``history.csv`` are rewritten from the state, and the older
+   weights file and any temporary file are removed.
+
+Everything that is read back (weights, optimizer and noise state, history) is
+named by ``state.json``, so a process killed between any two of these steps
+leaves one consistent epoch; files that ``state.json`` does not name are
+leftovers, removed by :func:`start_run` at the next start. ``tests/
+test_crash_safety.py`` kills a real training process at each of these renames
+in turn and checks that the rerun ends with the uninterrupted history.
+
+:func:`lock_run_dir` makes sure one trainer at a time works in a directory (an
+``fcntl`` lock, released by the kernel when its process dies, even by
+``kill -9``). :func:`load_run` rebuilds the models from ``config.json`` with
 :func:`vae_keras.model.build_vae` and loads the weights: no ``safe_mode=False``
 is needed for the ``Lambda`` layer.
 """
@@ -21,9 +41,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import fcntl
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,15 +56,39 @@ if TYPE_CHECKING:  # the model module imports Keras; keep RunConfig importable w
     from vae_keras.model import VAEModels
 
 CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "vae.weights.h5"
+STATE_FILE = "state.json"
 HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
-STATE_FILE = "state.json"
-RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, HISTORY_JSON, HISTORY_CSV, STATE_FILE)
+LOCK_FILE = "train.lock"
+#: The single weights file of runs written before per-epoch names (still readable).
+LEGACY_WEIGHTS_FILE = "vae.weights.h5"
+WEIGHTS_PATTERN = re.compile(r"vae-epoch\d{4,}\.weights\.h5")
+TEMPORARY_PREFIX = ".tmp-"
+#: The files beside the weights once an epoch is committed.
+RUN_FILES_AFTER_EPOCH = (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV)
+FRESH_HINT = "Retrain with --fresh (it removes the run's files only)."
 
 
 class RunError(RuntimeError):
-    """A run directory is missing, incomplete or does not match the request."""
+    """A run directory is missing, damaged, busy or does not match the request."""
+
+
+class RunLockedError(RunError):
+    """Another process is training in the run directory."""
+
+
+def weights_file_name(epoch: int) -> str:
+    """The weights file of the checkpoint after ``epoch`` epochs: ``vae-epoch0050.weights.h5``."""
+    return f"vae-epoch{epoch:04d}.weights.h5"
+
+
+def is_run_file(name: str) -> bool:
+    """True for the files a run writes (what ``--fresh`` removes); not the lock."""
+    return (
+        name in (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV, LEGACY_WEIGHTS_FILE)
+        or WEIGHTS_PATTERN.fullmatch(name) is not None
+        or name.startswith(TEMPORARY_PREFIX)
+    )
 
 
 @dataclass(frozen=True)
@@ -63,13 +109,26 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise RunError(
-                f"config.json has unknown keys {unknown}; expected a subset of {sorted(known)}."
-            )
+    def from_dict(cls, data: Any, source: str | os.PathLike = CONFIG_FILE) -> RunConfig:
+        """The config in ``data`` (read from ``source``), every key present and of its type."""
+        known = [f.name for f in dataclasses.fields(cls)]
+        problem = _object_problem(data, known)
+        if problem is None:
+            for name in known:
+                value = data[name]
+                if name in ("dataset", "optimizer"):
+                    ok = isinstance(value, str) and bool(value)
+                elif name == "seed":
+                    ok = _is_int(value) and value >= 0
+                elif name == "limit":
+                    ok = value is None or (_is_int(value) and value > 0)
+                else:
+                    ok = _is_int(value) and value > 0
+                if not ok:
+                    problem = f"{name} = {value!r} is not valid"
+                    break
+        if problem:
+            raise RunError(f"{source}: {problem}. {FRESH_HINT}")
         return cls(**data)
 
     def same_model_and_data(self, other: RunConfig) -> bool:
@@ -81,6 +140,68 @@ class RunConfig:
         return mine == theirs
 
 
+@dataclass(frozen=True)
+class RunState:
+    """What ``state.json`` commits: one finished epoch and everything needed to resume after it."""
+
+    epochs_done: int
+    complete: bool
+    weights: str
+    seed_generator_state: list[int]
+    history: list[dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | os.PathLike = STATE_FILE) -> RunState:
+        known = [f.name for f in dataclasses.fields(cls)]
+        problem = _object_problem(data, known)
+        if problem is None:
+            done, history = data["epochs_done"], data["history"]
+            if not (_is_int(done) and done >= 1):
+                problem = f"epochs_done = {done!r} is not a positive integer"
+            elif not isinstance(data["complete"], bool):
+                problem = f"complete = {data['complete']!r} is not true or false"
+            elif not (
+                isinstance(data["weights"], str)
+                and WEIGHTS_PATTERN.fullmatch(data["weights"])
+                or data["weights"] == LEGACY_WEIGHTS_FILE
+            ):
+                problem = f"weights = {data['weights']!r} is not a weights file name"
+            elif not (
+                isinstance(data["seed_generator_state"], list)
+                and all(_is_int(v) for v in data["seed_generator_state"])
+            ):
+                problem = "seed_generator_state is not a list of integers"
+            elif not (
+                isinstance(history, list)
+                and [r.get("epoch") if isinstance(r, dict) else None for r in history]
+                == list(range(1, done + 1))
+            ):
+                problem = f"history does not hold epochs 1 to {done} in order"
+        if problem:
+            raise RunError(f"{source}: {problem}. {FRESH_HINT}")
+        return cls(**data)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _object_problem(data: Any, keys: list[str]) -> str | None:
+    """What is wrong with ``data`` as a JSON object with exactly ``keys``, or None."""
+    if not isinstance(data, dict):
+        return f"expected a JSON object, found {type(data).__name__}"
+    missing = [k for k in keys if k not in data]
+    unknown = sorted(set(data) - set(keys))
+    if missing:
+        return f"missing keys {missing}"
+    if unknown:
+        return f"unknown keys {unknown} (expected {keys})"
+    return None
+
+
 class LoadedRun(NamedTuple):
     models: VAEModels
     config: RunConfig
@@ -88,26 +209,37 @@ class LoadedRun(NamedTuple):
     run_dir: Path
 
 
+def _fsync(path: str | os.PathLike, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
+    """Yield a temporary path beside ``path``; flush it to disk and rename it onto ``path``.
 
-    The temporary name keeps the file's suffixes (Keras checks for
-    ``.weights.h5``). On an exception the temporary file is removed and
-    ``path`` is left as it was.
+    The temporary name starts with ``.tmp-`` and keeps the file's suffixes
+    (Keras checks for ``.weights.h5``). After the rename the folder is flushed
+    too, so the new name survives a power loss. On an exception the temporary
+    file is removed and ``path`` is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes) or ".tmp"
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem.split('.')[0]}-", suffix=suffix, dir=path.parent
+        prefix=f"{TEMPORARY_PREFIX}{path.name.split('.')[0]}-", suffix=suffix, dir=path.parent
     )
     os.close(fd)
     os.unlink(tmp)  # writers such as h5py want to create the file themselves
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _fsync(tmp_path)
         os.replace(tmp_path, path)
+        _fsync(path.parent, directory=True)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -123,13 +255,14 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
 
 
 def read_json(path: str | os.PathLike) -> Any:
+    """The JSON in ``path``; a :class:`RunError` naming the file if it cannot be read."""
     path = Path(path)
     try:
         return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise RunError(
-            f"{path} is not valid JSON ({exc}); delete the run directory and retrain."
-        ) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path} is not valid JSON ({exc}). {FRESH_HINT}") from exc
+    except OSError as exc:
+        raise RunError(f"{path} cannot be read ({exc.strerror}).") from exc
 
 
 def history_to_csv(history: list[dict[str, float]]) -> str:
@@ -145,26 +278,178 @@ def history_to_csv(history: list[dict[str, float]]) -> str:
 
 
 def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
+    """Rewrite ``history.json`` and ``history.csv`` (copies of the committed history)."""
     write_json_atomic(run_dir / HISTORY_JSON, history)
     write_text_atomic(run_dir / HISTORY_CSV, history_to_csv(history))
 
 
-def read_state(run_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The run's ``state.json``, or None if training never finished an epoch there."""
+def read_state(run_dir: str | os.PathLike) -> RunState | None:
+    """The run's committed :class:`RunState`, or None if no epoch was ever committed there.
+
+    A ``state.json`` of the earlier layout (one ``vae.weights.h5``, history in
+    ``history.json``) is read as such.
+    """
     path = Path(run_dir) / STATE_FILE
-    return read_json(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    data = read_json(path)
+    if isinstance(data, dict) and "weights" not in data and "history" not in data:
+        data = {
+            **data,
+            "weights": LEGACY_WEIGHTS_FILE,
+            "history": read_json(Path(run_dir) / HISTORY_JSON)[: data.get("epochs_done", 0)],
+        }
+    return RunState.from_dict(data, path)
 
 
 def read_config(run_dir: str | os.PathLike) -> RunConfig:
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise RunError(f"{path} not found: {run_dir} is not a run directory.")
-    return RunConfig.from_dict(read_json(path))
+    return RunConfig.from_dict(read_json(path), path)
 
 
 def read_history(run_dir: str | os.PathLike) -> list[dict[str, float]]:
-    path = Path(run_dir) / HISTORY_JSON
-    return read_json(path) if path.is_file() else []
+    """The committed per-epoch history (empty if no epoch was committed)."""
+    state = read_state(run_dir)
+    return state.history if state else []
+
+
+def remove_leftovers(run_dir: Path, keep: str | None) -> None:
+    """Remove temporary files and every weights file but ``keep`` (the committed one)."""
+    for path in run_dir.iterdir():
+        name = path.name
+        if name.startswith(TEMPORARY_PREFIX) or (
+            name != keep and (WEIGHTS_PATTERN.fullmatch(name) or name == LEGACY_WEIGHTS_FILE)
+        ):
+            path.unlink(missing_ok=True)
+
+
+def remove_run_files(run_dir: Path) -> None:
+    """Remove the files a run writes (``--fresh``); anything else in the folder stays."""
+    for path in run_dir.iterdir():
+        if path.is_file() and is_run_file(path.name):
+            path.unlink()
+
+
+_HELD_LOCKS: set[Path] = set()
+
+
+@contextlib.contextmanager
+def lock_run_dir(run_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold the exclusive lock of ``run_dir`` (created if needed) while the block runs.
+
+    The lock is ``fcntl.flock`` on ``train.lock``, which holds the owner's
+    process id. The kernel releases it when the process ends, however it ends,
+    so no stale lock survives a crash. Raises :class:`RunLockedError`, naming the
+    directory and the process, if another process holds it. Nested calls for
+    the same directory in one process hold it once (the command line takes it
+    before TensorFlow starts, :func:`vae_keras.training.train` again).
+    """
+    run_dir = Path(run_dir)
+    key = run_dir.resolve()
+    if key in _HELD_LOCKS:
+        yield
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            raise RunLockedError(
+                f"{run_dir} is in use by another trainer (process {holder}); wait for it to "
+                "finish or stop it, or train into another --out directory."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _HELD_LOCKS.add(key)
+        try:
+            yield
+        finally:
+            _HELD_LOCKS.discard(key)
+    finally:
+        os.close(fd)
+
+
+def start_run(run_dir: Path, config: RunConfig, fresh: bool) -> RunState | None:
+    """Prepare ``run_dir`` (its lock held) for training ``config``; return its committed state.
+
+    ``fresh`` first removes the run's files, whatever state they are in. A
+    directory with no committed epoch gets ``config.json``; one with a
+    committed epoch must hold the same model and data (its number of epochs is
+    updated). Leftovers of a crash are removed, and the history copies are
+    brought in line with ``state.json``.
+    """
+    if fresh:
+        remove_run_files(run_dir)
+    state = read_state(run_dir)  # a damaged state is reported before anything is removed
+    remove_leftovers(run_dir, keep=state.weights if state else None)
+    if state is None:
+        write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
+        return None
+    saved = read_config(run_dir)
+    if not saved.same_model_and_data(config):
+        raise RunError(
+            f"{run_dir} holds a run with a different configuration:\n  saved:     {saved}\n"
+            f"  requested: {config}\nUse another --out directory, or --fresh to discard it."
+        )
+    if not (run_dir / state.weights).is_file():
+        raise RunError(
+            f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
+        )
+    if saved.epochs != config.epochs:
+        write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
+    if _read_if_file(run_dir / HISTORY_JSON) != state.history:
+        write_history(run_dir, state.history)
+    return state
+
+
+def _read_if_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def commit_epoch(
+    run_dir: Path, models: VAEModels, history: list[dict[str, float]], config: RunConfig
+) -> RunState:
+    """Save the checkpoint after ``len(history)`` epochs; ``state.json``'s rename commits it.
+
+    The weights file holds RMSprop's variables too (Keras 3 saves the
+    optimizer with the model); ``state.json`` keeps the sampling layer's
+    noise-generator state, so a resumed run draws the epsilons an uninterrupted
+    run would. See the module docstring for the order of the steps.
+    """
+    from keras import ops
+
+    epochs_done = len(history)
+    state = RunState(
+        epochs_done=epochs_done,
+        complete=epochs_done >= config.epochs,
+        weights=weights_file_name(epochs_done),
+        seed_generator_state=[
+            int(v) for v in ops.convert_to_numpy(models.seed_generator.state.value).ravel()
+        ],
+        history=[dict(row) for row in history],
+    )
+    with atomic_path(run_dir / state.weights) as tmp:
+        models.vae.save_weights(tmp)
+    write_json_atomic(run_dir / STATE_FILE, state.to_dict())  # the commit point
+    write_history(run_dir, state.history)
+    remove_leftovers(run_dir, keep=state.weights)
+    return state
+
+
+def restore_checkpoint(run_dir: Path, models: VAEModels, state: RunState) -> None:
+    """Load what :func:`commit_epoch` committed: weights, optimizer and noise state."""
+    import numpy as np
+
+    load_weights(models, run_dir / state.weights)
+    variable = models.seed_generator.state
+    variable.assign(np.asarray(state.seed_generator_state, dtype=variable.dtype))
 
 
 def build_from_config(config: RunConfig, compile: bool = True, **compile_options) -> VAEModels:
@@ -189,16 +474,23 @@ def load_weights(models: VAEModels, path: str | os.PathLike) -> None:
     """Load a ``.weights.h5`` file into ``models.vae``, optimizer state included.
 
     The optimizer is built first, so Keras restores its variables instead of
-    skipping them with a warning.
+    skipping them with a warning. A truncated or foreign file is a
+    :class:`RunError` naming it.
     """
     vae = models.vae
     if vae.optimizer is not None:
         vae.optimizer.build(vae.trainable_variables)
-    vae.load_weights(path)
+    try:
+        vae.load_weights(path)
+    except (OSError, ValueError, KeyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunError(
+            f"{path} is damaged or does not belong to this model ({reason}). {FRESH_HINT}"
+        ) from exc
 
 
 def load_run(run_dir: str | os.PathLike, hint: str | None = None) -> LoadedRun:
-    """Rebuild a trained run's models from its config and load its weights.
+    """Rebuild a trained run's models from its config and load its committed weights.
 
     Parameters
     ----------
@@ -209,11 +501,14 @@ def load_run(run_dir: str | os.PathLike, hint: str | None = None) -> LoadedRun:
     """
     run_dir = Path(run_dir)
     how = f" Train it first: {hint}" if hint else ""
-    if not (run_dir / WEIGHTS_FILE).is_file() or not (run_dir / CONFIG_FILE).is_file():
-        raise RunError(
-            f"No trained run in {run_dir} ({WEIGHTS_FILE} or {CONFIG_FILE} missing).{how}"
-        )
+    state = read_state(run_dir) if run_dir.is_dir() else None
+    if state is None or not (run_dir / CONFIG_FILE).is_file():
+        raise RunError(f"No trained run in {run_dir} ({STATE_FILE} or {CONFIG_FILE} missing).{how}")
     config = read_config(run_dir)
+    if not (run_dir / state.weights).is_file():
+        raise RunError(
+            f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
+        )
     models = build_from_config(config)
-    load_weights(models, run_dir / WEIGHTS_FILE)
-    return LoadedRun(models, config, read_history(run_dir), run_dir)
+    load_weights(models, run_dir / state.weights)
+    return LoadedRun(models, config, state.history, run_dir)

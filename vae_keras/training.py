@@ -8,9 +8,9 @@ of slide "Loss function & Train" with two additions:
 * an input pipeline whose shuffle order is a function of ``(seed, epoch)``
   only (``tf.random.experimental.stateless_shuffle``), so a run resumed after an
   interruption sees exactly the batches an uninterrupted run would;
-* a :class:`RunCheckpoint` callback that, after each epoch, writes the weights,
-  the optimizer and sampling-noise state and the history atomically into the
-  run directory (:mod:`vae_keras.runs`).
+* a :class:`RunCheckpoint` callback that, after each epoch, commits the
+  weights, the optimizer and sampling-noise state and the history into the run
+  directory, crash-consistently (:mod:`vae_keras.runs`).
 
 With both, a resumed run reproduces the uninterrupted run's history exactly.
 Running ``train`` again on the same directory continues from the last finished
@@ -159,11 +159,10 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
 
 
 class RunCheckpoint(keras.callbacks.Callback):
-    """After every epoch, save everything needed to resume, atomically.
+    """After every epoch, commit a checkpoint into the run directory (:func:`runs.commit_epoch`).
 
-    Writes ``vae.weights.h5`` (with RMSprop's variables),
-    ``history.json``/``.csv`` and finally ``state.json`` (with the sampling
-    layer's noise-generator state) into the run directory.
+    Weights with RMSprop's variables, the sampling layer's noise-generator
+    state and the history, committed by one rename of ``state.json``.
     """
 
     def __init__(
@@ -188,64 +187,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         row.update({k: float(v) for k, v in (logs or {}).items()})
         row["seconds"] = time.perf_counter() - self._t0
         self.history.append(row)
-        save_checkpoint(self.run_dir, self.models, self.history, self.config)
-
-
-def save_checkpoint(
-    run_dir: Path, models: VAEModels, history: list[dict[str, float]], config: RunConfig
-) -> None:
-    """Write weights (with RMSprop's state), history and state.json (last) into ``run_dir``.
-
-    ``state.json`` also keeps the sampling layer's noise-generator state, so a
-    resumed run draws the same epsilons an uninterrupted run would.
-    """
-    with runs.atomic_path(run_dir / runs.WEIGHTS_FILE) as tmp:
-        models.vae.save_weights(tmp)  # Keras 3 stores the optimizer's variables too
-    runs.write_history(run_dir, history)
-    epochs_done = len(history)
-    runs.write_json_atomic(
-        run_dir / runs.STATE_FILE,
-        {
-            "epochs_done": epochs_done,
-            "complete": epochs_done >= config.epochs,
-            "seed_generator_state": models.seed_generator.state.numpy().tolist(),
-        },
-    )
-
-
-def restore_checkpoint(run_dir: Path, models: VAEModels, state: dict) -> None:
-    """Load what :func:`save_checkpoint` wrote: weights, optimizer and noise state."""
-    runs.load_weights(models, run_dir / runs.WEIGHTS_FILE)
-    models.seed_generator.state.assign(
-        np.asarray(state["seed_generator_state"], dtype=models.seed_generator.state.dtype)
-    )
-
-
-def prepare_run_dir(run_dir: Path, config: RunConfig, fresh: bool) -> list[dict[str, float]]:
-    """Check or create ``run_dir``; return the history of the epochs already done there."""
-    if fresh and run_dir.exists():
-        for name in runs.RUN_FILES:
-            (run_dir / name).unlink(missing_ok=True)
-    state = runs.read_state(run_dir) if run_dir.exists() else None
-    if state is None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        runs.write_json_atomic(run_dir / runs.CONFIG_FILE, config.to_dict())
-        return []
-    saved = runs.read_config(run_dir)
-    if not saved.same_model_and_data(config):
-        raise RunError(
-            f"{run_dir} holds a run with a different configuration:\n  saved:     {saved}\n"
-            f"  requested: {config}\nUse another --out directory, or --fresh to discard it."
-        )
-    history = runs.read_history(run_dir)[: state["epochs_done"]]
-    if len(history) != state["epochs_done"]:
-        raise RunError(
-            f"{run_dir}: state.json says {state['epochs_done']} epochs are done but history.json "
-            f"has {len(history)}; the run directory is damaged. Retrain with --fresh."
-        )
-    if saved.epochs != config.epochs:
-        runs.write_json_atomic(run_dir / runs.CONFIG_FILE, config.to_dict())
-    return history
+        runs.commit_epoch(self.run_dir, self.models, self.history, self.config)
 
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
@@ -397,6 +339,7 @@ def train(
     verbose: int | str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
     options: TrainOptions = TrainOptions(),
+    resume: bool = False,
 ) -> list[dict[str, float]]:
     """Train (or resume training) the slides' VAE; return the full per-epoch history.
 
@@ -412,13 +355,19 @@ def train(
         training continues after its last finished epoch (or returns at once if
         all ``config.epochs`` are done).
     fresh
-        Discard what ``run_dir`` holds and start again.
+        Discard what ``run_dir`` holds, damaged or not, and start again.
     verbose
-        Passed to ``fit`` (1 shows Keras's progress bar).
+        Passed to ``fit`` (1 shows Keras's progress bar); non-zero also says
+        whether training resumes.
     callbacks
         Extra Keras callbacks, run after the checkpoint callback.
     options
         Speed settings (:class:`TrainOptions`); :data:`PLAIN` is the slides' path.
+    resume
+        Require a committed epoch in ``run_dir`` to continue from.
+
+    One process at a time trains in ``run_dir`` (:func:`runs.lock_run_dir`);
+    another gets a :class:`runs.RunLockedError` at once.
     """
     if dataset.original_dim != config.original_dim:
         raise ValueError(
@@ -430,25 +379,36 @@ def train(
             f"epochs and batch_size must be positive, got {config.epochs} and {config.batch_size}."
         )
     run_dir = Path(run_dir)
-    history = prepare_run_dir(run_dir, config, fresh)
-    done = len(history)
-    if done >= config.epochs:
-        return history
+    with runs.lock_run_dir(run_dir):
+        state = runs.start_run(run_dir, config, fresh)
+        if resume and state is None:
+            raise RunError(f"--resume: {run_dir} holds no interrupted run to continue.")
+        history = state.history if state else []
+        done = len(history)
+        if done >= config.epochs:
+            if verbose:
+                print(
+                    f"{run_dir} already holds {done} trained epochs "
+                    f"(asked for {config.epochs}): done."
+                )
+            return history
+        if done and verbose:
+            print(f"Resuming {run_dir} after epoch {done} of {config.epochs}.")
 
-    keras.utils.set_random_seed(config.seed)
-    with distribution_scope(options):
-        models = build_for_training(config, len(dataset.x_train), options)
-        if done:
-            restore_checkpoint(run_dir, models, runs.read_state(run_dir))
+        keras.utils.set_random_seed(config.seed)
+        with distribution_scope(options):
+            models = build_for_training(config, len(dataset.x_train), options)
+            if state:
+                runs.restore_checkpoint(run_dir, models, state)
 
-    checkpoint = RunCheckpoint(run_dir, models, config, history)
-    data, validation = fit_inputs(config, dataset, done, options)
-    models.vae.fit(
-        **data,
-        **validation,
-        epochs=config.epochs,
-        initial_epoch=done,
-        callbacks=[checkpoint, *callbacks],
-        verbose=verbose,
-    )
+        checkpoint = RunCheckpoint(run_dir, models, config, history)
+        data, validation = fit_inputs(config, dataset, done, options)
+        models.vae.fit(
+            **data,
+            **validation,
+            epochs=config.epochs,
+            initial_epoch=done,
+            callbacks=[checkpoint, *callbacks],
+            verbose=verbose,
+        )
     return checkpoint.history

@@ -1,0 +1,176 @@
+"""A run survives a crash at any instant, Ctrl-C and a second trainer: real processes, real faults.
+
+The training script runs in a subprocess under ``tests/helpers/crash_at_commit.py``,
+which kills it with SIGKILL at its Nth file commit (an ``os.replace``), for every
+N in turn; the same command is then run again and must end with the history of
+an uninterrupted run, exactly.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from vae_keras import runs
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPER = ROOT / "tests" / "helpers" / "crash_at_commit.py"
+# 300 examples, batches of 64, 2 epochs: 5 steps per epoch; no XLA to start fast
+TRAIN_ARGS = ["--epochs", "2", "--batch-size", "64", "--intermediate-dim", "32", "--no-jit"]
+TIMEOUT = 300
+
+
+def command(data_dir, out, crash_at=None):
+    script = [str(ROOT / "scripts" / "train_mnist.py"), "--data-dir", str(data_dir)]
+    script += ["--out", str(out), *TRAIN_ARGS, "--verbose", "0"]
+    return (
+        [sys.executable, str(HELPER), str(crash_at), *script]
+        if crash_at is not None
+        else [
+            sys.executable,
+            *script,
+        ]
+    )
+
+
+def environment(**extra):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
+
+
+def run(cmd, **extra_env):
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=environment(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def without_seconds(history):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    from conftest import write_npz
+
+    folder = tmp_path_factory.mktemp("crash-data")
+    write_npz(folder, n_train=300, n_test=100)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(data_dir, tmp_path_factory):
+    """The uninterrupted run: its history and the number of file commits it makes."""
+    out = tmp_path_factory.mktemp("crash-reference") / "run"
+    result = run(command(data_dir, out, crash_at=0))
+    assert result.returncode == 0, result.stderr[-3000:]
+    commits = int(result.stderr.split("COMMITS ")[-1].split()[0])
+    return without_seconds(json.loads((out / runs.HISTORY_JSON).read_text())), commits
+
+
+def check_consistent(run_dir: Path) -> int:
+    """The run directory describes one committed epoch; return it (0 if none)."""
+    state = runs.read_state(run_dir)
+    if state is None:
+        return 0
+    assert (run_dir / state.weights).is_file()
+    assert len(state.history) == state.epochs_done
+    return state.epochs_done
+
+
+def check_clean(run_dir: Path, epochs: int) -> None:
+    names = sorted(p.name for p in run_dir.iterdir())
+    assert names == sorted(
+        [*runs.RUN_FILES_AFTER_EPOCH, runs.weights_file_name(epochs), runs.LOCK_FILE]
+    ), names
+
+
+def crash_then_rerun(data_dir, run_dir, crash_at, when):
+    crashed = run(command(data_dir, run_dir, crash_at), CRASH_WHEN=when)
+    assert crashed.returncode == -signal.SIGKILL, (crash_at, when, crashed.stderr[-2000:])
+    epochs_after_crash = check_consistent(run_dir)
+    rerun = run(command(data_dir, run_dir))
+    assert rerun.returncode == 0, (crash_at, when, rerun.stderr[-2000:])
+    return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
+
+
+def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
+    data_dir, reference, tmp_path
+):
+    expected, commits = reference
+    # config.json, then per epoch: weights, state.json (the commit point), history.json, .csv
+    assert commits == 1 + 4 * 2
+    cases = [(n, "before") for n in range(1, commits + 1)] + [(commits, "after")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(
+                lambda case: crash_then_rerun(data_dir, tmp_path / f"{case[1]}{case[0]}", *case),
+                cases,
+            )
+        )
+    for (n, when), (_epochs_after_crash, history) in zip(cases, results, strict=True):
+        assert without_seconds(history) == expected, (n, when)
+        check_clean(tmp_path / f"{when}{n}", 2)
+    # the crashes hit before the first epoch, inside the first and inside the second
+    assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]
+
+
+def wait_for(predicate, seconds=TIMEOUT):
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        time.sleep(0.1)
+
+
+def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, tmp_path):
+    expected, _ = reference
+    run_dir = tmp_path / "run"
+    marker = tmp_path / "paused"
+    # both pause (holding the lock, if they have it) once epoch 1 is committed
+    env = environment(CRASH_WHEN="pause", CRASH_MARKER=str(marker))
+    procs = [
+        subprocess.Popen(
+            command(data_dir, run_dir, crash_at=3),
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: any(p.poll() is not None for p in procs) and marker.exists())
+        loser = next(p for p in procs if p.poll() is not None)
+        winner = next(p for p in procs if p is not loser)
+        _, err = loser.communicate(timeout=TIMEOUT)
+        assert loser.returncode == 2, err
+        assert err.strip().splitlines() == [
+            f"error: {run_dir} is in use by another trainer (process {winner.pid}); wait for it "
+            "to finish or stop it, or train into another --out directory."
+        ]
+        assert check_consistent(run_dir) == 1
+        winner.send_signal(signal.SIGINT)  # Ctrl-C
+        _, err = winner.communicate(timeout=60)
+        assert winner.returncode == 130, err
+        assert "Interrupted after epoch 1 of 2; run the same command to resume." in err
+        assert "Traceback" not in err
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    rerun = run(command(data_dir, run_dir))
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert without_seconds(json.loads((run_dir / runs.HISTORY_JSON).read_text())) == expected
+    check_clean(run_dir, 2)
