@@ -174,3 +174,32 @@ def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, tmp_p
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert without_seconds(json.loads((run_dir / runs.HISTORY_JSON).read_text())) == expected
     check_clean(run_dir, 2)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MiB file system (tmpfs), too small for a checkpoint; skipped where mount is denied."""
+    mountpoint = tmp_path / "small-disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_full_disk_is_a_one_line_error_and_leaves_no_partial_file(data_dir, full_disk):
+    run_dir = full_disk / "run"
+    result = run(command(data_dir, run_dir))
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith(f"error: {run_dir}: No space left on device")
+    assert "run the same command" in line
+    assert sorted(p.name for p in run_dir.iterdir()) == [runs.CONFIG_FILE, runs.LOCK_FILE]

@@ -67,13 +67,16 @@ def test_bound_does_not_decrease_with_k(tiny_run):
 
 def test_batching_does_not_change_the_estimate(tiny_run):
     run, x = tiny_run
-    a = likelihood.importance_weighted_log_likelihood(
-        run.models, x[:10], k=50, seed=3, max_rows=10_000
-    )
-    b = likelihood.importance_weighted_log_likelihood(
-        run.models, x[:10], k=50, seed=3, max_rows=10_000
-    )
-    assert np.array_equal(a, b)
+    estimates = [
+        likelihood.importance_weighted_log_likelihood(
+            run.models, x[:10], k=50, seed=3, max_rows=rows
+        )
+        for rows in (50, 150, 10_000)  # batches of 1, 3 (3, 3, 3, 1) and all 10 examples
+    ]
+    for other in estimates[1:]:
+        assert np.allclose(other, estimates[0], rtol=1e-6, atol=1e-6)
+    other_seed = likelihood.importance_weighted_log_likelihood(run.models, x[:10], k=50, seed=4)
+    assert not np.allclose(other_seed, estimates[0])
     with pytest.raises(ValueError, match="k must be at least 1"):
         likelihood.importance_weighted_log_likelihood(run.models, x, k=0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -57,9 +58,28 @@ def writable_dir_problem(path: Path) -> str | None:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """``"<file>: <reason>"`` for an error of the system, in one line."""
+    """``"<file>: <reason>"`` for an error of the system, in one line.
+
+    h5py reports a failed write as one long text; its file name and reason are
+    picked out of it.
+    """
+    h5 = re.search(r"filename = '([^']+)'.*?error message = '([^']+)'", str(exc), re.S)
+    if h5:
+        return f"{h5.group(1)}: {h5.group(2)}"
     where = f"{exc.filename}: " if exc.filename else ""
-    return f"{where}{exc.strerror or exc}"
+    reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{where}{reason}"
+
+
+def system_error(exc: OSError, hint: str = "") -> int:
+    """Report an error of the system in one line; return the exit code.
+
+    Objects of the failed write (h5py files) are freed as the process ends and
+    complain about the same failure once more; their complaints are dropped.
+    """
+    sys.unraisablehook = lambda _: None
+    print(f"error: {describe_os_error(exc)}{hint}", file=sys.stderr)
+    return SYSTEM_ERROR
 
 
 def guarded(main: Callable[[], int]) -> int:
@@ -75,8 +95,7 @@ def guarded(main: Callable[[], int]) -> int:
         print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
     except OSError as exc:
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
-        return SYSTEM_ERROR
+        return system_error(exc)
 
 
 def training_parser(
@@ -199,8 +218,9 @@ def run_training(args: argparse.Namespace) -> int:
         print(f"\n{interrupted_message(out, args.epochs)}", file=sys.stderr)
         return INTERRUPTED
     except OSError as exc:
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
-        return SYSTEM_ERROR
+        return system_error(
+            exc, f". {out} keeps its last committed epoch: fix this and run the same command."
+        )
 
 
 def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:

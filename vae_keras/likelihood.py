@@ -42,17 +42,19 @@ def posterior_model(models: VAEModels) -> keras.Model:
 def log_weights(
     models: VAEModels,
     x: np.ndarray,
-    k: int,
-    rng: np.random.Generator,
+    epsilon: np.ndarray,
     posterior: keras.Model | None = None,
 ) -> np.ndarray:
     """(k, batch) log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``.
 
-    ``posterior`` is :func:`posterior_model` of ``models``, built once by the caller.
+    ``z = reparameterize(mu(x), log_var(x), epsilon)`` with ``epsilon`` of shape
+    (k, batch, latent_dim) drawn from N(0, I). ``posterior`` is
+    :func:`posterior_model` of ``models``, built once by the caller.
     """
     posterior = posterior or posterior_model(models)
     mean, log_var = (np.asarray(t, np.float64) for t in posterior(x, training=False))
-    z = np.asarray(reparameterize(mean, log_var, rng.standard_normal((k, *mean.shape))))
+    k = epsilon.shape[0]
+    z = np.asarray(reparameterize(mean, log_var, epsilon))
     decoded = models.generator(z.reshape(-1, z.shape[-1]).astype(np.float32), training=False)
     x_rep = np.broadcast_to(x, (k, *x.shape)).reshape(-1, x.shape[-1])
     log_px_z = -np.asarray(losses.reconstruction_loss(x_rep, decoded), np.float64).reshape(k, -1)
@@ -61,18 +63,35 @@ def log_weights(
     return log_px_z + log_pz - log_qz
 
 
+def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndarray:
+    """(k, len(indices), latent_dim) standard normal draws; example ``i``'s come from ``(seed, i)``.
+
+    Each example's k draws depend on the seed and its index only, so the
+    estimate does not depend on how the examples are batched.
+    """
+    return np.stack(
+        [np.random.default_rng((seed, i)).standard_normal((k, latent_dim)) for i in indices],
+        axis=1,
+    )
+
+
 def importance_weighted_log_likelihood(
     models: VAEModels, x: np.ndarray, k: int = 1000, seed: int = 0, max_rows: int = 100_000
 ) -> np.ndarray:
-    """Per-example ``log p_k(x)`` (nats), in batches of at most ``max_rows`` decoded samples."""
+    """Per-example ``log p_k(x)`` (nats), in batches of at most ``max_rows`` decoded samples.
+
+    The result does not depend on ``max_rows`` (see :func:`example_noise`).
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    rng = np.random.default_rng(seed)
     posterior = posterior_model(models)
+    latent_dim = posterior.outputs[0].shape[-1]
     batch = max(1, max_rows // k)
     out = []
     for start in range(0, len(x), batch):
-        w = log_weights(models, x[start : start + batch], k, rng, posterior)
+        indices = range(start, min(start + batch, len(x)))
+        epsilon = example_noise(seed, indices, k, latent_dim)
+        w = log_weights(models, x[indices.start : indices.stop], epsilon, posterior)
         out.append(logsumexp(w, axis=0) - math.log(k))
     return np.concatenate(out)
 

@@ -41,11 +41,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import fcntl
 import io
 import json
+import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -378,9 +381,10 @@ def start_run(run_dir: Path, config: RunConfig, fresh: bool) -> RunState | None:
 
     ``fresh`` first removes the run's files, whatever state they are in. A
     directory with no committed epoch gets ``config.json``; one with a
-    committed epoch must hold the same model and data (its number of epochs is
-    updated). Leftovers of a crash are removed, and the history copies are
-    brought in line with ``state.json``.
+    committed epoch must hold the same model and data (its number of epochs
+    may differ: :func:`restore_checkpoint` records the new one). Leftovers of
+    a crash are removed, and the history copies are brought in line with
+    ``state.json``.
     """
     if fresh:
         remove_run_files(run_dir)
@@ -399,8 +403,6 @@ def start_run(run_dir: Path, config: RunConfig, fresh: bool) -> RunState | None:
         raise RunError(
             f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
         )
-    if saved.epochs != config.epochs:
-        write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
     if _read_if_file(run_dir / HISTORY_JSON) != state.history:
         write_history(run_dir, state.history)
     return state
@@ -435,6 +437,7 @@ def commit_epoch(
         ],
         history=[dict(row) for row in history],
     )
+    check_free_space(run_dir, models)
     with atomic_path(run_dir / state.weights) as tmp:
         models.vae.save_weights(tmp)
     write_json_atomic(run_dir / STATE_FILE, state.to_dict())  # the commit point
@@ -443,13 +446,45 @@ def commit_epoch(
     return state
 
 
-def restore_checkpoint(run_dir: Path, models: VAEModels, state: RunState) -> None:
-    """Load what :func:`commit_epoch` committed: weights, optimizer and noise state."""
+def check_free_space(run_dir: Path, models: VAEModels) -> None:
+    """Raise ``OSError(ENOSPC)`` if ``run_dir``'s disk cannot hold another weights file.
+
+    h5py, out of space in the middle of a file, leaves objects that crash the
+    process when it ends; checking first turns a full disk into a plain error.
+    The estimate is the bytes of the model's and the optimizer's variables plus
+    a margin for the file's structure.
+    """
+    import numpy as np
+
+    vae = models.vae
+    variables = [*vae.weights, *(vae.optimizer.variables if vae.optimizer else [])]
+    data = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in variables)
+    needed = int(1.25 * data) + (1 << 20)
+    free = shutil.disk_usage(run_dir).free
+    if free < needed:
+        raise OSError(
+            errno.ENOSPC,
+            f"No space left on device (a checkpoint needs about {needed >> 20} MiB, "
+            f"{free >> 20} MiB free)",
+            str(run_dir),
+        )
+
+
+def restore_checkpoint(
+    run_dir: Path, models: VAEModels, state: RunState, config: RunConfig
+) -> None:
+    """Load what :func:`commit_epoch` committed: weights, optimizer and noise state.
+
+    Once they loaded, ``config.json`` records ``config`` (its number of epochs
+    may be larger than the saved one's).
+    """
     import numpy as np
 
     load_weights(models, run_dir / state.weights)
     variable = models.seed_generator.state
     variable.assign(np.asarray(state.seed_generator_state, dtype=variable.dtype))
+    if read_config(run_dir) != config:  # a finished run extended to more epochs
+        write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
 
 
 def build_from_config(config: RunConfig, compile: bool = True, **compile_options) -> VAEModels:

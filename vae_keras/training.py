@@ -399,7 +399,7 @@ def train(
         with distribution_scope(options):
             models = build_for_training(config, len(dataset.x_train), options)
             if state:
-                runs.restore_checkpoint(run_dir, models, state)
+                runs.restore_checkpoint(run_dir, models, state, config)
 
         checkpoint = RunCheckpoint(run_dir, models, config, history)
         data, validation = fit_inputs(config, dataset, done, options)

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
+# MirroredStrategy() takes every GPU when there is one: hide them, so that the strategy
+# runs on the two logical CPU devices below on every machine.
+tf.config.set_visible_devices([], "GPU")
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
