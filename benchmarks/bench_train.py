@@ -2,8 +2,10 @@
 """Seconds per training epoch: the slides' plain fit, the project's default, the matmul bound.
 
 In one run, on this machine:
-  (1) the slides' code: vae.fit on numpy arrays (TrainOptions PLAIN: no XLA, one step per call);
-  (2) the project's default training path (TrainOptions(): tf.data, XLA, fused steps);
+  (1) the slides' code: vae.fit on numpy arrays (TrainOptions PLAIN: Keras's default
+      compilation, one step per call);
+  (2) the project's default training path (TrainOptions(); on TensorFlow tf.data, XLA and
+      fused steps, on JAX XLA and steps_per_execution);
   (3) the bound: the epoch's matrix products (forward and backward of every Dense layer, and
       the validation forward pass) timed with numpy float32 matmuls of the same shapes.
 Each is the median of --epochs epochs after one warm-up epoch (which compiles); the two
@@ -14,12 +16,14 @@ With --ablation, also times each speed option on its own, the validation pass al
 default path without validation, a hand-written reference that runs each epoch as one
 XLA-compiled loop (no Keras loop), and the matmul bound of training alone (where the
 seconds go). With --quality-seeds, also trains both paths for --quality-epochs
-epochs per seed and compares the final val_loss (the equal-quality check). Writes
+epochs per seed and compares the final val_loss (the equal-quality check).
+--backend jax (or torch) measures (1) to (3) on that Keras backend. Writes
 benchmarks/results/.
 """
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -85,12 +89,13 @@ def default_without_validation_seconds(config, dataset):
     """
     import keras
 
-    from vae_keras.training import TrainOptions, build_for_training, fit_inputs
+    from vae_keras.training import TrainOptions, build_for_training, fit_arguments
 
     keras.utils.set_random_seed(config.seed)
     options = TrainOptions()
     vae = build_for_training(config, len(dataset.x_train), options).vae
-    data, _ = fit_inputs(config, dataset, 0, options)
+    data = fit_arguments(config, dataset, 0, options)
+    del data["validation_data"]
     seconds = []
 
     class Timer(keras.callbacks.Callback):
@@ -162,10 +167,10 @@ def compiled_epoch_seconds(config, dataset):
 def bench_table(paths) -> str:
     """Markdown table of every benchmarks/results/bench_train_*.json."""
     lines = [
-        "| model | date | machine | (1) plain fit s/epoch | (2) default s/epoch "
+        "| model | backend | date | machine | (1) plain fit s/epoch | (2) default s/epoch "
         "| (3) matmul bound s/epoch | (2)/(1) | (2)/(3) | 10k FID samples + statistics s "
         "| final val_loss plain / default (seeds) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in paths:
         r = json.loads(Path(path).read_text())
@@ -178,9 +183,12 @@ def bench_table(paths) -> str:
             if q
             else ""
         )
+        backend = r.get("backend", "tensorflow")
+        version = r["versions"].get(backend, "")
         lines.append(
             f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']} "
-            f"| {r['date'][:10]} | {r['machine']}, TF {r['versions']['tensorflow']} "
+            f"| {backend} {version}, Keras {r['versions']['keras']} "
+            f"| {r['date'][:10]} | {r['machine']} "
             f"| {t['plain_fit']:.2f} | {t['default']:.2f} | {t['matmul_bound']:.2f} "
             f"| {r['ratio_default_over_plain']:.2f} | {r['ratio_default_over_bound']:.2f} "
             f"| {r['fid_generation_seconds_10000'] + r['fid_statistics_seconds_10000']:.2f} "
@@ -235,18 +243,29 @@ def main(argv=None):
         default=None,
         help="JSON file (default benchmarks/results/bench_train_<config>.json)",
     )
+    parser.add_argument(
+        "--backend",
+        default="tensorflow",
+        choices=("tensorflow", "jax", "torch"),
+        help="Keras backend to measure (plain fit and default path; --ablation is TensorFlow's)",
+    )
     args = parser.parse_args(argv)
+    if args.ablation and args.backend != "tensorflow":
+        parser.error(
+            "--ablation times TensorFlow's speed options; use it with --backend tensorflow"
+        )
+    os.environ["KERAS_BACKEND"] = args.backend  # before Keras is imported
 
     from vae_keras import evaluation
     from vae_keras.data import load_dataset
     from vae_keras.report import benchmark_header
     from vae_keras.runs import RunConfig, load_run, write_json_atomic
+    from vae_keras.tf_speed import validation_batches
     from vae_keras.training import (
         PLAIN,
         TrainOptions,
         build_for_training,
         train,
-        validation_batches,
     )
 
     mnist = args.dataset == "mnist"
@@ -262,6 +281,8 @@ def main(argv=None):
         batch_size=args.batch_size,
     )
     tag = f"{args.dataset}-{dataset.original_dim}-{intermediate}-{latent}"
+    if args.backend != "tensorflow":
+        tag += f"-{args.backend}"
     print(
         f"Benchmark {tag}: {len(dataset.x_train)} training images, batch {args.batch_size}, "
         f"median of {args.epochs} epochs after a warm-up"
@@ -269,6 +290,7 @@ def main(argv=None):
 
     record = {
         **benchmark_header(),
+        "backend": args.backend,
         "config": config.to_dict(),
         "default_options": TrainOptions().__dict__,
     }

@@ -10,14 +10,14 @@ import pytest
 
 from vae_keras import runs
 from vae_keras.runs import RunConfig, RunError, load_run
+from vae_keras.tf_speed import shuffled_batches, stacked_batches, validation_batches
 from vae_keras.training import (
     PLAIN,
     TrainOptions,
     aligned_steps_per_execution,
-    shuffled_batches,
-    stacked_batches,
+    epoch_order,
+    seeded_batches,
     train,
-    validation_batches,
 )
 
 CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
@@ -179,21 +179,28 @@ def test_missing_run_names_the_command(tmp_path):
         load_run(tmp_path, hint="python scripts/train_mnist.py")
 
 
-def test_shuffled_batches_visit_every_example_once_per_epoch():
+def test_seeded_batches_visit_every_example_once_per_epoch():
     x = np.arange(10, dtype="float32")[:, None]
-    batches = [
-        np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=0, last_epoch=3)
-    ]
+    batches = [b[:, 0] for (b,) in seeded_batches(x, 4, seed=1, first_epoch=0, last_epoch=3)]
     assert [len(b) for b in batches] == [4, 4, 2] * 3
     epochs = [np.concatenate(batches[i : i + 3]) for i in (0, 3, 6)]
     for order in epochs:
         assert sorted(order) == list(range(10))
     assert not np.array_equal(epochs[0], epochs[1])
     # the order depends on (seed, epoch) only: starting at epoch 1 gives epoch 1's order
-    late = [
-        np.asarray(b)[:, 0] for b in shuffled_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)
-    ]
+    late = [b[:, 0] for (b,) in seeded_batches(x, 4, seed=1, first_epoch=1, last_epoch=2)]
     assert np.array_equal(np.concatenate(late), epochs[1])
+    assert np.array_equal(epoch_order(10, 1, 1), epochs[1])
+    assert not np.array_equal(epoch_order(10, 2, 1), epochs[1])
+
+
+def test_tensorflow_pipeline_gives_the_seeded_batches():
+    x = np.arange(22, dtype="float32")[:, None]
+    mine = [np.asarray(b) for b in shuffled_batches(x, 4, seed=3, first_epoch=1, last_epoch=3)]
+    theirs = [b for (b,) in seeded_batches(x, 4, seed=3, first_epoch=1, last_epoch=3)]
+    assert len(mine) == len(theirs) == 12
+    for a, b in zip(mine, theirs, strict=True):
+        assert np.array_equal(a, b)
 
 
 def test_stacked_batches_are_the_shuffled_batches_stacked():

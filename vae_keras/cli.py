@@ -159,9 +159,10 @@ def training_parser(
     speed = parser.add_argument_group("speed (none of these changes what is trained)")
     speed.add_argument(
         "--pipeline",
-        default="tfdata",
-        choices=("tfdata", "numpy"),
-        help="tfdata: seeded per-epoch shuffle (exact resume); numpy: the slides' fit on arrays",
+        default="seeded",
+        choices=("seeded", "numpy"),
+        help="seeded: per-(seed, epoch) shuffle (exact resume; tf.data on TensorFlow); numpy: "
+        "the slides' fit on arrays",
     )
     speed.add_argument(
         "--no-jit", action="store_true", help="do not compile the train step with XLA"

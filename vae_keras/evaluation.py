@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from vae_keras.data import Dataset
@@ -49,7 +50,7 @@ def iter_prior_samples(
     z = prior_latents(n, run.config.latent_dim, seed)
     generator = run.models.generator
     for start in range(0, n, batch_size):
-        yield np.asarray(generator(z[start : start + batch_size], training=False))
+        yield keras.ops.convert_to_numpy(generator(z[start : start + batch_size], training=False))
 
 
 def sample_prior(run: LoadedRun, n: int, seed: int, batch_size: int = 2000) -> np.ndarray:

@@ -337,7 +337,6 @@ class InceptionFeatures:
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         import keras
-        import tensorflow as tf
 
         images = np.asarray(images, dtype=np.float32)
         if images.ndim == 3:
@@ -348,7 +347,7 @@ class InceptionFeatures:
             )
         if images.shape[-1] == 1:
             images = np.repeat(images, 3, axis=-1)
-        resized = tf.image.resize(images, (299, 299), method="bilinear")
+        resized = keras.ops.image.resize(images, (299, 299), interpolation="bilinear")
         scaled = keras.applications.inception_v3.preprocess_input(resized * 255.0)
         return np.asarray(self.model.predict(scaled, batch_size=self.batch_size, verbose=0))
 

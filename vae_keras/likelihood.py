@@ -24,6 +24,7 @@ from vae_keras import losses
 from vae_keras.model import VAEModels, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
+to_numpy = keras.ops.convert_to_numpy
 
 
 def log_normal_diag(z: np.ndarray, mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
@@ -52,12 +53,13 @@ def log_weights(
     :func:`posterior_model` of ``models``, built once by the caller.
     """
     posterior = posterior or posterior_model(models)
-    mean, log_var = (np.asarray(t, np.float64) for t in posterior(x, training=False))
+    mean, log_var = (to_numpy(t).astype(np.float64) for t in posterior(x, training=False))
     k = epsilon.shape[0]
-    z = np.asarray(reparameterize(mean, log_var, epsilon))
+    z = to_numpy(reparameterize(mean, log_var, epsilon))
     decoded = models.generator(z.reshape(-1, z.shape[-1]).astype(np.float32), training=False)
     x_rep = np.broadcast_to(x, (k, *x.shape)).reshape(-1, x.shape[-1])
-    log_px_z = -np.asarray(losses.reconstruction_loss(x_rep, decoded), np.float64).reshape(k, -1)
+    log_px_z = -to_numpy(losses.reconstruction_loss(x_rep, decoded)).astype(np.float64)
+    log_px_z = log_px_z.reshape(k, -1)
     log_pz = log_normal_diag(z, 0.0, np.zeros_like(z))
     log_qz = log_normal_diag(z, mean, log_var)
     return log_px_z + log_pz - log_qz
@@ -99,10 +101,10 @@ def importance_weighted_log_likelihood(
 def elbo(models: VAEModels, x: np.ndarray, samples: int = 1, seed: int = 0) -> np.ndarray:
     """Per-example ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, analytic KL, sampled z."""
     rng = np.random.default_rng(seed)
-    mean, log_var = (np.asarray(t) for t in posterior_model(models)(x, training=False))
-    kl = np.asarray(losses.kl_divergence(mean, log_var), np.float64)
+    mean, log_var = (to_numpy(t) for t in posterior_model(models)(x, training=False))
+    kl = to_numpy(losses.kl_divergence(mean, log_var)).astype(np.float64)
     recon = np.zeros(len(x))
     for _ in range(samples):
         z = reparameterize(mean, log_var, rng.standard_normal(mean.shape).astype(np.float32))
-        recon += np.asarray(losses.reconstruction_loss(x, models.generator(z, training=False)))
+        recon += to_numpy(losses.reconstruction_loss(x, models.generator(z, training=False)))
     return -recon / samples - kl

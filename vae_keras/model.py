@@ -5,6 +5,11 @@ The code follows the slides "Encoder", "Reparameterization trick", "Decoder",
 change Keras 3 forces: symbolic ``Model.add_loss`` is gone, so the loss is added
 by a small layer, :class:`VAELossLayer`, whose ``call`` runs
 ``self.add_loss(vae_loss(...))`` and passes ``x_decoded_mean`` through.
+
+The model runs on every Keras 3 backend (TensorFlow, JAX, PyTorch): it uses
+``keras.ops`` only, the sampling ``Lambda`` layer owns its noise generator (so
+that JAX threads its state through the compiled step), and :class:`VAE` reports
+the two parts of the loss from ``compute_loss``, where every backend allows it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from keras import layers, ops
 
 from vae_keras import losses
 
-#: Names of the per-epoch metrics the loss layer reports beside ``loss``.
+#: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
 KL_METRIC = "kl_loss"
+METRIC_NAMES = ("loss", RECONSTRUCTION_METRIC, KL_METRIC)
 
 
 def reparameterize(z_mean, z_log_var, epsilon):
@@ -64,27 +70,45 @@ class VAELossLayer(layers.Layer):
 
     ``call([inputs, x_decoded_mean, z_mean, z_log_var])`` runs
     ``self.add_loss(losses.vae_loss(...))``: slide "Loss function & Train",
-    lines 2-6 (``vae.add_loss(vae_loss)``). It also keeps running means of the
-    two parts of the loss, which ``fit`` reports as ``reconstruction_loss`` and
-    ``kl_loss`` (and ``val_...``) beside ``loss``.
+    lines 2-6 (``vae.add_loss(vae_loss)``).
     """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.reconstruction_tracker = keras.metrics.Mean(name=RECONSTRUCTION_METRIC)
-        self.kl_tracker = keras.metrics.Mean(name=KL_METRIC)
 
     def call(self, inputs):
         x, x_decoded_mean, z_mean, z_log_var = inputs
-        reconstruction = losses.reconstruction_loss(x, x_decoded_mean)
-        kl = losses.kl_divergence(z_mean, z_log_var)
-        self.add_loss(ops.mean(reconstruction + kl))
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
+        self.add_loss(losses.vae_loss(x, x_decoded_mean, z_mean, z_log_var))
         return x_decoded_mean
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]
+
+
+class VAE(keras.Model):
+    """The slides' functional ``vae = Model(inputs, x_decoded_mean)``, reporting its loss's parts.
+
+    Built from the functional graph exactly as ``keras.Model(inputs, outputs)``;
+    the one addition is that ``fit`` and ``evaluate`` report
+    ``reconstruction_loss`` (the batch mean of
+    :func:`vae_keras.losses.reconstruction_loss` of the input and the model's
+    output) and ``kl_loss`` (the rest of the added loss: the batch mean of
+    :func:`vae_keras.losses.kl_divergence`) beside ``loss``. They are updated in
+    ``compute_loss``, where Keras lets a model update its metrics on every
+    backend (a metric updated inside a layer's ``call`` fails under JAX).
+    """
+
+    def __init__(self, inputs, outputs, **kwargs):
+        super().__init__(inputs, outputs, **kwargs)
+        self.reconstruction_tracker = keras.metrics.Mean(name=RECONSTRUCTION_METRIC)
+        self.kl_tracker = keras.metrics.Mean(name=KL_METRIC)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        total = super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+        reconstruction = ops.mean(losses.reconstruction_loss(x, y_pred))
+        batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
+        self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
+        self.kl_tracker.update_state(total - reconstruction, sample_weight=batch)
+        return total
 
 
 class VAEModels(NamedTuple):
@@ -143,10 +167,12 @@ def build_vae(
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
 
-    # Reparameterization trick
+    # Reparameterization trick; the Lambda layer owns its noise source, so that every
+    # backend advances it (JAX threads a layer's state through the compiled step)
     seed_generator = keras.random.SeedGenerator(seed)
-    sampling = make_sampling(seed_generator)
-    z = layers.Lambda(sampling, output_shape=(latent_dim,), name="z")([z_mean, z_log_var])
+    z_layer = layers.Lambda(make_sampling(seed_generator), output_shape=(latent_dim,), name="z")
+    z_layer.seed_generator = seed_generator
+    z = z_layer([z_mean, z_log_var])
 
     # Decoder (layers created once, used by vae and generator)
     decoder_h = layers.Dense(intermediate_dim, activation="relu", name="decoder_h")
@@ -158,7 +184,7 @@ def build_vae(
     x_decoded_mean = VAELossLayer(name="vae_loss")([inputs, x_decoded_mean, z_mean, z_log_var])
 
     # End-to-end autoencoder
-    vae = keras.Model(inputs, x_decoded_mean, name="vae")
+    vae = VAE(inputs, x_decoded_mean, name="vae")
     # Encoder, from inputs to latent space
     encoder = keras.Model(inputs, z_mean, name="encoder")
     # Generator, from latent space to reconstructed inputs

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -100,14 +101,20 @@ def package_versions() -> dict[str, str]:
     import scipy
     import tensorflow as tf
 
-    return {
+    versions = {
         "python": platform.python_version(),
+        "keras_backend": keras.backend.backend(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "matplotlib": matplotlib.__version__,
     }
+    for other in ("jax", "torch"):  # the other backends, where installed and in use
+        module = sys.modules.get(other)
+        if module is not None:
+            versions[other] = module.__version__
+    return versions
 
 
 def environment() -> dict[str, Any]:

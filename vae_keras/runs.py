@@ -108,31 +108,33 @@ class RunConfig:
     optimizer: str = "rmsprop"
     limit: int | None = None
 
+    def __post_init__(self):
+        for name in (f.name for f in dataclasses.fields(self)):
+            value = getattr(self, name)
+            if name in ("dataset", "optimizer"):
+                ok = isinstance(value, str) and bool(value)
+            elif name == "seed":
+                ok = _is_int(value) and value >= 0
+            elif name == "limit":
+                ok = value is None or (_is_int(value) and value > 0)
+            else:
+                ok = _is_int(value) and value > 0
+            if not ok:
+                raise ValueError(f"{name} = {value!r} is not valid")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Any, source: str | os.PathLike = CONFIG_FILE) -> RunConfig:
         """The config in ``data`` (read from ``source``), every key present and of its type."""
-        known = [f.name for f in dataclasses.fields(cls)]
-        problem = _object_problem(data, known)
+        problem = _object_problem(data, [f.name for f in dataclasses.fields(cls)])
         if problem is None:
-            for name in known:
-                value = data[name]
-                if name in ("dataset", "optimizer"):
-                    ok = isinstance(value, str) and bool(value)
-                elif name == "seed":
-                    ok = _is_int(value) and value >= 0
-                elif name == "limit":
-                    ok = value is None or (_is_int(value) and value > 0)
-                else:
-                    ok = _is_int(value) and value > 0
-                if not ok:
-                    problem = f"{name} = {value!r} is not valid"
-                    break
-        if problem:
-            raise RunError(f"{source}: {problem}. {FRESH_HINT}")
-        return cls(**data)
+            try:
+                return cls(**data)
+            except ValueError as exc:
+                problem = str(exc)
+        raise RunError(f"{source}: {problem}. {FRESH_HINT}")
 
     def same_model_and_data(self, other: RunConfig) -> bool:
         """True if ``other`` trains the same model on the same data (epochs may differ)."""

@@ -1,0 +1,88 @@
+"""Check the slides' VAE on the Keras backend this process runs (KERAS_BACKEND); print JSON.
+
+Run as a subprocess, one per backend (the backend is fixed when Keras is imported):
+the loss the model adds against 784 x BCE + KL computed independently in numpy,
+training (the loss falls, both parts are reported and add up, the reported
+validation KL is the analytic KL of the trained encoder), and an interrupted run
+resumed to the uninterrupted history.
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from conftest import synthetic_images  # noqa: E402
+
+from vae_keras import model as vae_model  # noqa: E402
+from vae_keras.data import Dataset, validate_split  # noqa: E402
+from vae_keras.runs import RunConfig, load_run  # noqa: E402
+from vae_keras.training import train  # noqa: E402
+
+out = {"backend": keras.backend.backend(), "keras": keras.__version__}
+
+# 1. The added loss: 784 x BCE + KL, per example, averaged, against numpy
+rng = np.random.default_rng(0)
+x = rng.random((16, 784)).astype("float32")
+p = rng.uniform(0.01, 0.99, (16, 784)).astype("float32")
+z_mean, z_log_var = rng.standard_normal((2, 16, 2)).astype("float32")
+bce = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=1, dtype=np.float64)
+kl = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=1, dtype=np.float64)
+layer = vae_model.VAELossLayer()
+passed = layer([x, p, z_mean, z_log_var])
+out["added_loss"] = float(keras.ops.convert_to_numpy(layer.losses[0]))
+out["numpy_loss"] = float(np.mean(bce + kl))
+out["passes_through"] = bool(np.array_equal(keras.ops.convert_to_numpy(passed), p))
+
+# 2. Training on a small synthetic set
+x_train, y_train = synthetic_images(640, seed=1)
+x_test, y_test = synthetic_images(128, seed=2)
+xtr, ytr = validate_split(x_train, y_train, (28, 28))
+xte, yte = validate_split(x_test, y_test, (28, 28))
+dataset = Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+config = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=5)
+
+
+class StopAfter(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == 2:
+            raise KeyboardInterrupt
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    history = train(config, dataset, Path(tmp) / "full", verbose=0)
+    out["history"] = history
+    vae = load_run(Path(tmp) / "full").models.vae
+    posterior = keras.Model(vae.input, [vae.get_layer(n).output for n in ("z_mean", "z_log_var")])
+    mean, log_var = (np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in posterior(xte))
+    out["analytic_val_kl"] = float(
+        np.mean(-0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=1))
+    )
+    # 3. What comes after training: reconstructions, FID, likelihood, a figure
+    from vae_keras import evaluation, likelihood, plots
+
+    run = load_run(Path(tmp) / "full")
+    recon = [evaluation.reconstruct(run, xte[:32], seed=1) for _ in range(2)]
+    out["reconstructions_repeat"] = bool(np.array_equal(*recon))
+    out["reconstructions_in_unit_interval"] = bool(((recon[0] > 0) & (recon[0] < 1)).all())
+    out["fid"] = evaluation.fid_of_run(run, dataset, n=256, seed=3).fid
+    out["iw_k1"] = float(
+        likelihood.importance_weighted_log_likelihood(run.models, xte[:32], k=1, seed=0).mean()
+    )
+    out["iw_k100"] = float(
+        likelihood.importance_weighted_log_likelihood(run.models, xte[:32], k=100, seed=0).mean()
+    )
+    out["elbo"] = float(likelihood.elbo(run.models, xte[:32], samples=50, seed=0).mean())
+    z = keras.ops.convert_to_numpy(run.models.encoder(xte))
+    figure = plots.latent_scatter(z, yte, "latent space")
+    out["figure_axes"] = len(figure.axes)
+    try:
+        train(config, dataset, Path(tmp) / "resumed", verbose=0, callbacks=[StopAfter()])
+    except KeyboardInterrupt:
+        pass
+    out["resumed"] = train(config, dataset, Path(tmp) / "resumed", verbose=0)
+print(json.dumps(out))

@@ -1,0 +1,64 @@
+"""The slides' VAE on every Keras backend: tests/helpers/backend_check.py, a process each.
+
+TensorFlow and JAX are installed by requirements.txt and always checked; PyTorch
+is checked where it is installed (its wheel is large) and skipped otherwise.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HELPER = Path(__file__).parent / "helpers" / "backend_check.py"
+MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
+@pytest.fixture(scope="module", params=sorted(MODULES))
+def report(request):
+    backend = request.param
+    if importlib.util.find_spec(MODULES[backend]) is None:
+        pytest.skip(f"{backend} is not installed (pip install {MODULES[backend]} to check it)")
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [sys.executable, str(HELPER)], capture_output=True, text=True, timeout=600, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["backend"] == backend
+    return out
+
+
+def test_the_added_loss_is_784_bce_plus_kl(report):
+    assert report["added_loss"] == pytest.approx(report["numpy_loss"], rel=1e-6)
+    assert report["passes_through"]
+
+
+def test_training_lowers_the_loss_and_reports_both_parts(report):
+    history = report["history"]
+    losses = [row["loss"] for row in history]
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))
+    for row in history:
+        for prefix in ("", "val_"):
+            parts = row[f"{prefix}reconstruction_loss"] + row[f"{prefix}kl_loss"]
+            assert row[f"{prefix}loss"] == pytest.approx(parts, rel=1e-5)
+            assert row[f"{prefix}kl_loss"] > 0
+    # the reported validation KL is the analytic KL of the trained encoder on the test set
+    assert history[-1]["val_kl_loss"] == pytest.approx(report["analytic_val_kl"], rel=1e-4)
+
+
+def test_an_interrupted_run_resumes_to_the_uninterrupted_history(report):
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in report["history"]]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in report["resumed"]] == strip
+
+
+def test_evaluation_runs_on_the_backend(report):
+    assert report["reconstructions_repeat"] and report["reconstructions_in_unit_interval"]
+    assert 0 < report["fid"] < 1e4
+    # the importance-weighted bound grows with k, and k = 1 is the ELBO up to Monte Carlo noise
+    assert report["iw_k100"] > report["iw_k1"]
+    assert report["iw_k1"] == pytest.approx(report["elbo"], rel=0.05)
+    assert report["figure_axes"] >= 1
