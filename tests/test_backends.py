@@ -17,19 +17,32 @@ HELPER = Path(__file__).parent / "helpers" / "backend_check.py"
 MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
-@pytest.fixture(scope="module", params=sorted(MODULES))
-def report(request):
-    backend = request.param
+LOADER = Path(__file__).parent / "helpers" / "load_keras_files.py"
+
+
+def installed(backend):
     if importlib.util.find_spec(MODULES[backend]) is None:
         pytest.skip(f"{backend} is not installed (pip install {MODULES[backend]} to check it)")
+
+
+def run_on(backend, *args):
+    """Run a helper script in a fresh process on ``backend``; return its JSON line."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
-        [sys.executable, str(HELPER)], capture_output=True, text=True, timeout=600, env=env
+        [sys.executable, *map(str, args)], capture_output=True, text=True, timeout=600, env=env
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["backend"] == backend
     return out
+
+
+@pytest.fixture(scope="module", params=sorted(MODULES))
+def report(request, tmp_path_factory):
+    backend = request.param
+    installed(backend)
+    folder = tmp_path_factory.mktemp(f"backend-{backend}")
+    return {**run_on(backend, HELPER, folder), "folder": folder}
 
 
 def test_the_added_loss_is_784_bce_plus_kl(report):
@@ -62,3 +75,15 @@ def test_evaluation_runs_on_the_backend(report):
     assert report["iw_k100"] > report["iw_k1"]
     assert report["iw_k1"] == pytest.approx(report["elbo"], rel=0.05)
     assert report["figure_axes"] >= 1
+
+
+@pytest.mark.parametrize("loader", ["tensorflow", "jax"])
+def test_keras_files_load_in_safe_mode_in_a_fresh_process(report, loader):
+    """A run's .keras files, loaded by keras.saving.load_model alone, decode as the run does."""
+    installed(loader)
+    folder = report["folder"]
+    out = run_on(loader, LOADER, folder / "full", folder / "expected.npz")
+    assert out["generator"] < 1e-5 and out["encoder"] < 1e-5  # float32 rounding
+    assert out["vae_class"] == "VAE"
+    assert {"z", "vae_loss", "decoder_mean"} <= set(out["vae_layers"])
+    assert out["vae_output_in_unit_interval"]

@@ -90,7 +90,12 @@ def check_consistent(run_dir: Path) -> int:
 def check_clean(run_dir: Path, epochs: int) -> None:
     names = sorted(p.name for p in run_dir.iterdir())
     assert names == sorted(
-        [*runs.RUN_FILES_AFTER_EPOCH, runs.weights_file_name(epochs), runs.LOCK_FILE]
+        [
+            *runs.RUN_FILES_AFTER_EPOCH,
+            runs.weights_file_name(epochs),
+            runs.LOCK_FILE,
+            *runs.KERAS_FILES.values(),
+        ]
     ), names
 
 
@@ -107,8 +112,9 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     data_dir, reference, tmp_path
 ):
     expected, commits = reference
-    # config.json, then per epoch: weights, state.json (the commit point), history.json, .csv
-    assert commits == 1 + 4 * 2
+    # config.json, then per epoch: weights, state.json (the commit point), history.json, .csv;
+    # at the end the three .keras files
+    assert commits == 1 + 4 * 2 + 3
     cases = [(n, "before") for n in range(1, commits + 1)] + [(commits, "after")]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(
@@ -121,7 +127,7 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
         assert without_seconds(history) == expected, (n, when)
         check_clean(tmp_path / f"{when}{n}", 2)
     # the crashes hit before the first epoch, inside the first and inside the second
-    assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]
+    assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
 
 
 def wait_for(predicate, seconds=TIMEOUT):

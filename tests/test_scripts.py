@@ -34,6 +34,7 @@ def test_help_answers_without_training():
         "--steps-per-execution",
         "--no-fuse-steps",
         "--distribute",
+        "--tensorboard",
     ):
         assert option in result.stdout
 
@@ -239,3 +240,21 @@ def test_an_unwritable_output_is_an_error_not_a_traceback(trained_run, tmp_path)
     assert "Traceback" not in result.stderr
     (line,) = error_lines(result)
     assert str(blocker) in line
+
+
+def test_export_run_writes_keras_files_for_an_older_run(trained_run, tmp_path):
+    import shutil
+
+    run_dir, _ = trained_run
+    copy = tmp_path / "old"
+    shutil.copytree(run_dir, copy)
+    for name in ("vae.keras", "encoder.keras", "generator.keras"):
+        (copy / name).unlink()  # as a run trained before the exports existed
+    result = run_script("scripts/export_run.py", str(copy))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "wrote vae.keras, encoder.keras, generator.keras" in result.stdout
+    for name in ("vae.keras", "encoder.keras", "generator.keras"):
+        assert (copy / name).stat().st_size > 0
+    result = run_script("scripts/export_run.py", str(tmp_path / "nothing"))
+    assert result.returncode == 2 and "No trained run in" in result.stderr
+    assert not (tmp_path / "nothing").exists()

@@ -73,7 +73,12 @@ def test_run_directory_holds_every_promised_file(trained):
     run_dir, history, _ = trained
     files = sorted(p.name for p in run_dir.iterdir())
     assert files == sorted(
-        [*runs.RUN_FILES_AFTER_EPOCH, runs.weights_file_name(CONFIG.epochs), runs.LOCK_FILE]
+        [
+            *runs.RUN_FILES_AFTER_EPOCH,
+            runs.weights_file_name(CONFIG.epochs),
+            runs.LOCK_FILE,
+            *runs.KERAS_FILES.values(),
+        ]
     )
     assert json.loads((run_dir / runs.HISTORY_JSON).read_text()) == history
     assert runs.read_state(run_dir).history == history
@@ -317,3 +322,64 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     worker = out["multiworker"]
     assert worker["iterations"] == 30
     assert worker["loss"] == pytest.approx(single["loss"], rel=0.02)
+
+
+def test_the_keras_files_hold_the_runs_models(trained):
+    run_dir, _, ds = trained
+    run = load_run(run_dir)
+    z = np.random.default_rng(1).standard_normal((8, 2)).astype("float32")
+    generator = keras.saving.load_model(run_dir / "generator.keras")  # safe mode
+    encoder = keras.saving.load_model(run_dir / "encoder.keras")
+    assert np.allclose(
+        generator.predict(z, verbose=0), run.models.generator.predict(z, verbose=0), atol=1e-6
+    )
+    assert np.allclose(
+        encoder.predict(ds.x_test, verbose=0),
+        run.models.encoder.predict(ds.x_test, verbose=0),
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_the_progress_bar_counts_batches(tiny_dataset_module, tmp_path, capsys, fused):
+    ds = tiny_dataset_module  # 512 examples, batches of 64: 8 per epoch
+    config = RunConfig(**{**CONFIG.to_dict(), "epochs": 2})
+    options = replace(EXACT, steps_per_execution=4, fuse_steps=fused)
+    train(config, ds, tmp_path / "run", verbose=2, options=options)
+    lines = [line for line in capsys.readouterr().out.splitlines() if " - loss" in line]
+    assert len(lines) == 2 and all(line.startswith("8/8 ") for line in lines), lines
+
+
+def tensorboard_events(log_dir):
+    """{(writer folder, tag): [steps]} of every event file under ``log_dir``."""
+    import tensorflow as tf
+
+    found = {}
+    for path in sorted(log_dir.rglob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault((path.parent.name, value.tag), []).append(event.step)
+    return found
+
+
+def test_tensorboard_writes_losses_and_samples_and_a_resume_appends(tiny_dataset_module, tmp_path):
+    run_dir = tmp_path / "run"
+    short = RunConfig(**{**CONFIG.to_dict(), "epochs": 2})
+    train(short, tiny_dataset_module, run_dir, verbose=0, tensorboard=True)
+    longer = RunConfig(**{**CONFIG.to_dict(), "epochs": 3})
+    train(longer, tiny_dataset_module, run_dir, verbose=0, tensorboard=True)
+    events = tensorboard_events(run_dir / runs.TENSORBOARD_DIR)
+    for folder in ("train", "validation"):
+        for name in ("loss", "reconstruction_loss", "kl_loss"):
+            assert sorted(events[(folder, f"epoch_{name}")]) == [0, 1, 2], (folder, name)
+    assert sorted(events[("samples", "prior_samples")]) == [0, 1, 2]
+    # the image is a 4 x 4 grid of 28 x 28 digits: 112 x 112 pixels
+    import tensorflow as tf
+
+    sizes = set()
+    for path in (run_dir / runs.TENSORBOARD_DIR / "samples").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                width, height = value.tensor.string_val[:2]
+                sizes.add((int(width), int(height)))
+    assert sizes == {(112, 112)}

@@ -156,6 +156,12 @@ def training_parser(
     parser.add_argument(
         "--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras fit verbosity"
     )
+    parser.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard event files (losses, decoded prior samples) under "
+        "OUT/tensorboard; view with: tensorboard --logdir runs/",
+    )
     speed = parser.add_argument_group("speed (none of these changes what is trained)")
     speed.add_argument(
         "--pipeline",
@@ -257,6 +263,7 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
         verbose=args.verbose,
         options=options,
         resume=args.resume,
+        tensorboard=args.tensorboard,
     )
     last = history[-1]
     print(
@@ -265,7 +272,7 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
     )
     print(
         f"Run directory: {out} (config.json, state.json, vae-epoch{last['epoch']:04d}"
-        ".weights.h5, history.json, history.csv)"
+        ".weights.h5, history.json, history.csv, vae.keras, encoder.keras, generator.keras)"
     )
     return 0
 

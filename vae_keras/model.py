@@ -42,11 +42,11 @@ def reparameterize(z_mean, z_log_var, epsilon):
     return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
 
-def make_sampling(seed_generator: keras.random.SeedGenerator):
-    """Return the slides' ``sampling(args)`` function, drawing from ``seed_generator``.
+@keras.saving.register_keras_serializable(package="vae_keras")
+def sampling(args, seed_generator: keras.random.SeedGenerator):
+    """The slides' ``sampling(args)``, the body of the ``Lambda`` layer, with its noise source.
 
-    The function is the body of the ``Lambda`` layer (slide "Reparameterization
-    trick")::
+    Slide "Reparameterization trick"::
 
         def sampling(args):
             z_mean, z_log_var = args
@@ -54,17 +54,18 @@ def make_sampling(seed_generator: keras.random.SeedGenerator):
             return z_mean + K.exp(0.5 * z_log_var) * epsilon
 
     Keras 3 draws random numbers from an explicit ``SeedGenerator``, which makes
-    the noise reproducible for a given seed.
+    the noise reproducible for a given seed; the ``Lambda`` layer passes it as
+    an argument (``Lambda(sampling, arguments={"seed_generator": ...})``), so the
+    layer owns it: every backend advances its state, and a ``.keras`` file
+    saves it. The function is registered by name, so a saved model loads in
+    Keras's safe mode.
     """
-
-    def sampling(args):
-        z_mean, z_log_var = args
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=seed_generator)
-        return reparameterize(z_mean, z_log_var, epsilon)
-
-    return sampling
+    z_mean, z_log_var = args
+    epsilon = keras.random.normal(ops.shape(z_mean), seed=seed_generator)
+    return reparameterize(z_mean, z_log_var, epsilon)
 
 
+@keras.saving.register_keras_serializable(package="vae_keras")
 class VAELossLayer(layers.Layer):
     """Adds the slides' loss to the model and returns ``x_decoded_mean`` unchanged.
 
@@ -82,6 +83,7 @@ class VAELossLayer(layers.Layer):
         return input_shape[1]
 
 
+@keras.saving.register_keras_serializable(package="vae_keras")
 class VAE(keras.Model):
     """The slides' functional ``vae = Model(inputs, x_decoded_mean)``, reporting its loss's parts.
 
@@ -95,8 +97,9 @@ class VAE(keras.Model):
     backend (a metric updated inside a layer's ``call`` fails under JAX).
     """
 
-    def __init__(self, inputs, outputs, **kwargs):
-        super().__init__(inputs, outputs, **kwargs)
+    def __init__(self, inputs, outputs, name=None, **kwargs):
+        # Functional's own signature, so Keras saves (and rebuilds) the layer graph
+        super().__init__(inputs, outputs, name=name, **kwargs)
         self.reconstruction_tracker = keras.metrics.Mean(name=RECONSTRUCTION_METRIC)
         self.kl_tracker = keras.metrics.Mean(name=KL_METRIC)
 
@@ -167,12 +170,14 @@ def build_vae(
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
 
-    # Reparameterization trick; the Lambda layer owns its noise source, so that every
-    # backend advances it (JAX threads a layer's state through the compiled step)
+    # Reparameterization trick; the Lambda layer owns its noise source
     seed_generator = keras.random.SeedGenerator(seed)
-    z_layer = layers.Lambda(make_sampling(seed_generator), output_shape=(latent_dim,), name="z")
-    z_layer.seed_generator = seed_generator
-    z = z_layer([z_mean, z_log_var])
+    z = layers.Lambda(
+        sampling,
+        output_shape=(latent_dim,),
+        arguments={"seed_generator": seed_generator},
+        name="z",
+    )([z_mean, z_log_var])
 
     # Decoder (layers created once, used by vae and generator)
     decoder_h = layers.Dense(intermediate_dim, activation="relu", name="decoder_h")

@@ -8,6 +8,10 @@ Layout of ``runs/<name>/``::
     vae-epoch0050.weights.h5  weights and RMSprop state after that epoch (named by state.json)
     history.json              copies of state.json's history, for people and spreadsheets
     history.csv
+    vae.keras                 once the run is complete: the three models as Keras files,
+    encoder.keras             which keras.saving.load_model loads in safe mode, on any
+    generator.keras           backend (:func:`export_keras_models`)
+    tensorboard/              with --tensorboard: event files (losses, sample images)
     train.lock                locked by the one trainer working in the directory
 
 How a run survives a crash at any instant
@@ -63,6 +67,9 @@ STATE_FILE = "state.json"
 HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
 LOCK_FILE = "train.lock"
+#: Keras model files of a finished run: load with keras.saving.load_model, in safe mode.
+KERAS_FILES = {"vae": "vae.keras", "encoder": "encoder.keras", "generator": "generator.keras"}
+TENSORBOARD_DIR = "tensorboard"
 #: The single weights file of runs written before per-epoch names (still readable).
 LEGACY_WEIGHTS_FILE = "vae.weights.h5"
 WEIGHTS_PATTERN = re.compile(r"vae-epoch\d{4,}\.weights\.h5")
@@ -89,6 +96,7 @@ def is_run_file(name: str) -> bool:
     """True for the files a run writes (what ``--fresh`` removes); not the lock."""
     return (
         name in (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV, LEGACY_WEIGHTS_FILE)
+        or name in KERAS_FILES.values()
         or WEIGHTS_PATTERN.fullmatch(name) is not None
         or name.startswith(TEMPORARY_PREFIX)
     )
@@ -335,6 +343,7 @@ def remove_run_files(run_dir: Path) -> None:
     for path in run_dir.iterdir():
         if path.is_file() and is_run_file(path.name):
             path.unlink()
+    shutil.rmtree(run_dir / TENSORBOARD_DIR, ignore_errors=True)
 
 
 _HELD_LOCKS: set[Path] = set()
@@ -487,6 +496,29 @@ def restore_checkpoint(
     variable.assign(np.asarray(state.seed_generator_state, dtype=variable.dtype))
     if read_config(run_dir) != config:  # a finished run extended to more epochs
         write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
+
+
+def export_keras_models(run_dir: Path, models: VAEModels) -> list[Path]:
+    """Write ``vae.keras``, ``encoder.keras`` and ``generator.keras`` (atomically) into ``run_dir``.
+
+    Every layer and function in them is a Keras one or registered by name
+    (:func:`vae_keras.model.sampling`, :class:`vae_keras.model.VAELossLayer`,
+    :class:`vae_keras.model.VAE`), so ``keras.saving.load_model(path)`` loads them
+    in its default safe mode, on any backend. ``vae.keras`` needs
+    ``import vae_keras.model`` first (it registers those names; Keras imports
+    only its own modules by itself); the encoder and the generator hold Dense
+    layers only and need nothing.
+    """
+    written = []
+    for name, filename in KERAS_FILES.items():
+        with atomic_path(run_dir / filename) as tmp:
+            getattr(models, name).save(tmp)
+        written.append(run_dir / filename)
+    return written
+
+
+def keras_models_missing(run_dir: Path) -> bool:
+    return not all((run_dir / name).is_file() for name in KERAS_FILES.values())
 
 
 def build_from_config(config: RunConfig, compile: bool = True, **compile_options) -> VAEModels:

@@ -34,7 +34,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_keras import runs
+from vae_keras import monitoring, runs
 from vae_keras.data import Dataset
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig, RunError
@@ -234,6 +234,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     options: TrainOptions = TrainOptions(),
     resume: bool = False,
+    tensorboard: bool = False,
 ) -> list[dict[str, float]]:
     """Train (or resume training) the slides' VAE; return the full per-epoch history.
 
@@ -259,6 +260,12 @@ def train(
         Speed settings (:class:`TrainOptions`); :data:`PLAIN` is the slides' path.
     resume
         Require a committed epoch in ``run_dir`` to continue from.
+    tensorboard
+        Also write TensorBoard event files under ``run_dir/tensorboard``
+        (:func:`vae_keras.monitoring.tensorboard_callbacks`).
+
+    A complete run also gets ``vae.keras``, ``encoder.keras`` and
+    ``generator.keras`` (:func:`runs.export_keras_models`).
 
     One process at a time trains in ``run_dir`` (:func:`runs.lock_run_dir`);
     another gets a :class:`runs.RunLockedError` at once.
@@ -281,6 +288,8 @@ def train(
                     f"{run_dir} already holds {done} trained epochs "
                     f"(asked for {config.epochs}): done."
                 )
+            if runs.keras_models_missing(run_dir):  # killed after the last commit
+                runs.export_keras_models(run_dir, runs.load_run(run_dir).models)
             return history
         if done and verbose:
             print(f"Resuming {run_dir} after epoch {done} of {config.epochs}.")
@@ -291,14 +300,31 @@ def train(
             if state:
                 runs.restore_checkpoint(run_dir, models, state, config)
         checkpoint = RunCheckpoint(run_dir, models, config, history)
+        extra = [progress_bar(config, len(dataset.x_train), options)]
+        if tensorboard:
+            extra += monitoring.tensorboard_callbacks(
+                run_dir, models.generator, dataset.image_shape
+            )
         models.vae.fit(
             **fit_arguments(config, dataset, done, options),
             epochs=config.epochs,
             initial_epoch=done,
-            callbacks=[checkpoint, *callbacks],
+            callbacks=[checkpoint, *extra, *callbacks],
             verbose=verbose,
         )
+        runs.export_keras_models(run_dir, models)
         return checkpoint.history
+
+
+def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.callbacks.Callback:
+    """Keras's progress bar, counting batches on every path (TensorFlow's fused one included)."""
+    batches = math.ceil(n / config.batch_size)
+    if options.fused:
+        from vae_keras import tf_speed
+
+        stack = tf_speed.stack_layout(options.steps_per_execution, n, config.batch_size)[0]
+        return monitoring.BatchProgbar(stack, batches)
+    return keras.callbacks.ProgbarLogger()
 
 
 def distribution_scope(options: TrainOptions):

@@ -1,5 +1,9 @@
 """Check the slides' VAE on the Keras backend this process runs (KERAS_BACKEND); print JSON.
 
+Usage: ``python backend_check.py OUT_DIR``; the trained run is kept in OUT_DIR/full, with
+``expected.npz`` (the run's own encoder and generator outputs on fixed inputs) for the
+``.keras`` files to be checked against in a fresh process.
+
 Run as a subprocess, one per backend (the backend is fixed when Keras is imported):
 the loss the model adds against 784 x BCE + KL computed independently in numpy,
 training (the loss falls, both parts are reported and add up, the reported
@@ -53,10 +57,11 @@ class StopAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+keep = Path(sys.argv[1])
 with tempfile.TemporaryDirectory() as tmp:
-    history = train(config, dataset, Path(tmp) / "full", verbose=0)
+    history = train(config, dataset, keep / "full", verbose=0)
     out["history"] = history
-    vae = load_run(Path(tmp) / "full").models.vae
+    vae = load_run(keep / "full").models.vae
     posterior = keras.Model(vae.input, [vae.get_layer(n).output for n in ("z_mean", "z_log_var")])
     mean, log_var = (np.asarray(keras.ops.convert_to_numpy(t), np.float64) for t in posterior(xte))
     out["analytic_val_kl"] = float(
@@ -65,7 +70,15 @@ with tempfile.TemporaryDirectory() as tmp:
     # 3. What comes after training: reconstructions, FID, likelihood, a figure
     from vae_keras import evaluation, likelihood, plots
 
-    run = load_run(Path(tmp) / "full")
+    run = load_run(keep / "full")
+    z_fixed = np.random.default_rng(7).standard_normal((16, 2)).astype("float32")
+    np.savez(
+        keep / "expected.npz",
+        z=z_fixed,
+        generated=keras.ops.convert_to_numpy(run.models.generator(z_fixed)),
+        x=xte[:16],
+        encoded=keras.ops.convert_to_numpy(run.models.encoder(xte[:16])),
+    )
     recon = [evaluation.reconstruct(run, xte[:32], seed=1) for _ in range(2)]
     out["reconstructions_repeat"] = bool(np.array_equal(*recon))
     out["reconstructions_in_unit_interval"] = bool(((recon[0] > 0) & (recon[0] < 1)).all())
