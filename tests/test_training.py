@@ -318,6 +318,10 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     assert mirrored["loss"] == pytest.approx(single["loss"], rel=0.02)
     assert mirrored["val_loss"] == pytest.approx(single["val_loss"], rel=0.02)
     assert mirrored["loss"][-1] < mirrored["loss"][0]
+    # the parts are reported unscaled by the number of replicas: they add up to the loss
+    for run in (single, mirrored, out["multiworker"]):
+        assert run["parts"] == pytest.approx(run["loss"], rel=1e-5)
+        assert min(run["kl_loss"]) > 0
     # MultiWorkerMirroredStrategy without TF_CONFIG: one worker, the same training
     worker = out["multiworker"]
     assert worker["iterations"] == 30

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vae_keras.data import DATA_DIR_ENV, DataError, Dataset, load_dataset
-from vae_keras.runs import RunConfig, RunError, lock_run_dir
+from vae_keras.runs import RunConfig, RunError, lock_run_dir, writes_run_dir
 
 #: Exit codes: a user error (bad argument, data or run directory), an error of the
 #: system (unreadable or unwritable file, full disk), Ctrl-C.
@@ -189,7 +189,8 @@ def training_parser(
         "--distribute",
         default=None,
         choices=("mirrored", "multiworker"),
-        help="mirrored: MirroredStrategy over all local GPUs (or CPU devices); multiworker: "
+        help="mirrored: data parallel over all local GPUs (or CPU devices): MirroredStrategy "
+        "on TensorFlow, keras.distribution.DataParallel on JAX; multiworker (TensorFlow): "
         "MultiWorkerMirroredStrategy across the machines in TF_CONFIG",
     )
     parser.set_defaults(default_out=default_out, dataset=defaults.dataset)
@@ -216,6 +217,8 @@ def run_training(args: argparse.Namespace) -> int:
         return USER_ERROR
     try:
         dataset = load_dataset(args.dataset, args.data_dir, limit=args.limit)
+        if not writes_run_dir(args.distribute):  # a cluster worker other than the chief
+            return train_locked(args, dataset, out)
         with lock_run_dir(out):  # before TensorFlow starts: a second trainer is told at once
             return train_locked(args, dataset, out)
     except (DataError, RunError, ValueError) as exc:
@@ -270,6 +273,9 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
         f"Done in {time.perf_counter() - start:.1f} s: epoch {last['epoch']}, "
         f"loss {last['loss']:.2f}, val_loss {last['val_loss']:.2f}."
     )
+    if not writes_run_dir(args.distribute):
+        print(f"This worker wrote nothing; the cluster's chief writes {out}.")
+        return 0
     print(
         f"Run directory: {out} (config.json, state.json, vae-epoch{last['epoch']:04d}"
         ".weights.h5, history.json, history.csv, vae.keras, encoder.keras, generator.keras)"

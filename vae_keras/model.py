@@ -107,10 +107,13 @@ class VAE(keras.Model):
         total = super().compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
         )
+        # the loss the layer added (losses.vae_loss); ``total`` is the same, divided by the
+        # number of replicas under a tf.distribute strategy
+        added = ops.sum(ops.stack(self.losses))
         reconstruction = ops.mean(losses.reconstruction_loss(x, y_pred))
         batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
-        self.kl_tracker.update_state(total - reconstruction, sample_weight=batch)
+        self.kl_tracker.update_state(added - reconstruction, sample_weight=batch)
         return total
 
 

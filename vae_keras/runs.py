@@ -346,6 +346,30 @@ def remove_run_files(run_dir: Path) -> None:
     shutil.rmtree(run_dir / TENSORBOARD_DIR, ignore_errors=True)
 
 
+def writes_run_dir(distribute: str | None) -> bool:
+    """Whether this process writes the run directory: all but the non-chief cluster workers.
+
+    In a multi-worker cluster (``distribute="multiworker"``, the cluster named
+    by the ``TF_CONFIG`` environment variable) only the chief writes, as
+    TensorFlow's multi-worker guide recommends: the task of type ``"chief"``,
+    or worker 0 when the cluster has no chief. The others read the chief's
+    checkpoint to resume and write nothing.
+    """
+    if distribute != "multiworker":
+        return True
+    try:
+        tf_config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+        task = tf_config.get("task") or {}
+        cluster = tf_config.get("cluster") or {}
+    except (ValueError, AttributeError) as exc:
+        raise RunError(f"TF_CONFIG is not a JSON object of a cluster and a task: {exc}") from exc
+    if not task:  # no cluster: a single worker, which is its own chief
+        return True
+    if task.get("type") == "chief":
+        return True
+    return task.get("type") == "worker" and task.get("index") == 0 and "chief" not in cluster
+
+
 _HELD_LOCKS: set[Path] = set()
 
 
@@ -482,19 +506,23 @@ def check_free_space(run_dir: Path, models: VAEModels) -> None:
 
 
 def restore_checkpoint(
-    run_dir: Path, models: VAEModels, state: RunState, config: RunConfig
+    run_dir: Path,
+    models: VAEModels,
+    state: RunState,
+    config: RunConfig,
+    record_config: bool = True,
 ) -> None:
     """Load what :func:`commit_epoch` committed: weights, optimizer and noise state.
 
     Once they loaded, ``config.json`` records ``config`` (its number of epochs
-    may be larger than the saved one's).
+    may be larger than the saved one's), unless ``record_config`` is false.
     """
     import numpy as np
 
     load_weights(models, run_dir / state.weights)
     variable = models.seed_generator.state
     variable.assign(np.asarray(state.seed_generator_state, dtype=variable.dtype))
-    if read_config(run_dir) != config:  # a finished run extended to more epochs
+    if record_config and read_config(run_dir) != config:  # a finished run extended to more epochs
         write_json_atomic(run_dir / CONFIG_FILE, config.to_dict())
 
 

@@ -136,6 +136,45 @@ def validation_batches(x: np.ndarray, batch_size: int) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices(x).batch(batch_size).cache()
 
 
+def report_metrics_as_vectors(model: keras.Model) -> None:
+    """Work around Keras 3's multi-worker reduction of a step's scalar metrics.
+
+    Under ``MultiWorkerMirroredStrategy`` Keras reduces every value a train or
+    test step returns with ``strategy.reduce("MEAN", value, axis=0)``, which
+    fails on the scalar metrics of every step ("Invalid reduction dimension 0
+    for input with 0 dimensions"; tensorflow/tensorflow#72388). Returned as
+    shape-(1,) vectors, they are averaged over the replicas into the scalars
+    Keras expects. Each replica's running mean is over its equal share of
+    every global batch, so their average is the mean over the whole batch.
+    """
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+
+        def as_vectors(data, step=step):
+            return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
+
+        setattr(model, name, as_vectors)
+
+
+def distributed_compile_options(
+    distribute: str, jit_compile, steps_per_execution: int
+) -> tuple[bool | str, int]:
+    """``(jit_compile, steps_per_execution)`` that work under ``distribute``.
+
+    XLA does not compile collective operations for CPU devices ("Collectives
+    are not yet implemented for CPU devices when compiling with XLA"), so
+    without a GPU the distributed step runs as a plain ``tf.function``; and
+    Keras's loop of several steps per execution fails under
+    ``MultiWorkerMirroredStrategy`` ("You must feed a value for placeholder
+    tensor ... while/cond"), so there each execution is one step.
+    """
+    if not tf.config.list_physical_devices("GPU"):
+        jit_compile = False
+    if distribute == "multiworker":
+        steps_per_execution = 1
+    return jit_compile, steps_per_execution
+
+
 def distribution_scope(distribute: str | None):
     """The scope of the strategy ``distribute`` names, or a no-op context."""
     if distribute is None:

@@ -97,6 +97,12 @@ def aligned_steps_per_execution(requested: int, steps: int) -> int:
 
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
+#: (backend, --distribute) pairs with a distribution path
+DISTRIBUTION_PATHS = {
+    ("tensorflow", "mirrored"),
+    ("tensorflow", "multiworker"),
+    ("jax", "mirrored"),
+}
 
 
 @dataclass(frozen=True)
@@ -121,10 +127,11 @@ class TrainOptions:
         (:func:`vae_keras.tf_speed.fuse_train_steps`, ``True`` by default).
         Applies to the seeded pipeline without ``distribute``.
     distribute
-        TensorFlow: ``None``; ``"mirrored"``: ``tf.distribute.MirroredStrategy``
-        over all local GPUs (or CPU devices); ``"multiworker"``:
-        ``tf.distribute.MultiWorkerMirroredStrategy`` across the machines named
-        in ``TF_CONFIG``. The global batch stays ``batch_size``.
+        ``None``; ``"mirrored"``: data parallel over all local GPUs (or CPU
+        devices), with ``tf.distribute.MirroredStrategy`` on TensorFlow and
+        ``keras.distribution.DataParallel`` on JAX; ``"multiworker"``
+        (TensorFlow): ``tf.distribute.MultiWorkerMirroredStrategy`` across the
+        machines named in ``TF_CONFIG``. The global batch stays ``batch_size``.
     """
 
     pipeline: str = "seeded"
@@ -150,10 +157,12 @@ class TrainOptions:
             raise ValueError(f"steps_per_execution must be >= 1, got {self.steps_per_execution}.")
         if self.distribute not in DISTRIBUTE:
             raise ValueError(f"distribute must be one of {DISTRIBUTE}, got {self.distribute!r}.")
-        if self.distribute and not on_tensorflow():
+        backend = keras.backend.backend()
+        if self.distribute and (backend, self.distribute) not in DISTRIBUTION_PATHS:
             raise ValueError(
-                f"--distribute {self.distribute} needs the TensorFlow backend; this process "
-                f"runs {keras.backend.backend()} (unset KERAS_BACKEND to use TensorFlow)."
+                f"--distribute {self.distribute} is not available on the {backend} backend: "
+                "mirrored runs on TensorFlow and JAX, multiworker on TensorFlow "
+                "(set KERAS_BACKEND=tensorflow or jax)."
             )
 
 
@@ -170,11 +179,15 @@ def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEM
 
         return tf_speed.build_fused(config, n, options.steps_per_execution, jit)
     steps = math.ceil(n / config.batch_size)
-    return runs.build_from_config(
-        config,
-        jit_compile=jit,
-        steps_per_execution=aligned_steps_per_execution(options.steps_per_execution, steps),
-    )
+    spe = aligned_steps_per_execution(options.steps_per_execution, steps)
+    if options.distribute and on_tensorflow():
+        from vae_keras import tf_speed
+
+        jit, spe = tf_speed.distributed_compile_options(options.distribute, jit, spe)
+    models = runs.build_from_config(config, jit_compile=jit, steps_per_execution=spe)
+    if options.distribute == "multiworker":
+        tf_speed.report_metrics_as_vectors(models.vae)
+    return models
 
 
 def fit_arguments(
@@ -206,8 +219,16 @@ class RunCheckpoint(keras.callbacks.Callback):
     state and the history, committed by one rename of ``state.json``.
     """
 
-    def __init__(self, run_dir: Path, models: VAEModels, config: RunConfig, history: list[dict]):
+    def __init__(
+        self,
+        run_dir: Path,
+        models: VAEModels,
+        config: RunConfig,
+        history: list[dict],
+        commit: bool = True,
+    ):
         super().__init__()
+        self.commit = commit
         self.run_dir = Path(run_dir)
         self.models = models
         self.config = config
@@ -222,7 +243,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         row.update({k: float(v) for k, v in (logs or {}).items()})
         row["seconds"] = time.perf_counter() - self._t0
         self.history.append(row)
-        runs.commit_epoch(self.run_dir, self.models, self.history, self.config)
+        if self.commit:
+            runs.commit_epoch(self.run_dir, self.models, self.history, self.config)
 
 
 def train(
@@ -276,44 +298,67 @@ def train(
             f"model expects original_dim={config.original_dim}."
         )
     run_dir = Path(run_dir)
+    if not runs.writes_run_dir(options.distribute):
+        # a worker of a cluster other than the chief: it resumes from the chief's checkpoint
+        # (the run directory on a file system every worker sees) and writes nothing
+        state = None if fresh or not run_dir.is_dir() else runs.read_state(run_dir)
+        if state and state.epochs_done >= config.epochs:
+            return state.history
+        return fit_run(config, dataset, run_dir, state, options, verbose, callbacks, writer=False)
     with runs.lock_run_dir(run_dir):
         state = runs.start_run(run_dir, config, fresh)
         if resume and state is None:
             raise RunError(f"--resume: {run_dir} holds no interrupted run to continue.")
-        history = state.history if state else []
-        done = len(history)
+        done = state.epochs_done if state else 0
         if done >= config.epochs:
             if verbose:
-                print(
-                    f"{run_dir} already holds {done} trained epochs "
-                    f"(asked for {config.epochs}): done."
-                )
+                print(f"{run_dir} already holds {done} trained epochs (asked for {config.epochs}).")
             if runs.keras_models_missing(run_dir):  # killed after the last commit
                 runs.export_keras_models(run_dir, runs.load_run(run_dir).models)
-            return history
+            return state.history
         if done and verbose:
             print(f"Resuming {run_dir} after epoch {done} of {config.epochs}.")
+        return fit_run(config, dataset, run_dir, state, options, verbose, callbacks, tensorboard)
 
-        keras.utils.set_random_seed(config.seed)
-        with distribution_scope(options):
-            models = build_for_training(config, len(dataset.x_train), options)
-            if state:
-                runs.restore_checkpoint(run_dir, models, state, config)
-        checkpoint = RunCheckpoint(run_dir, models, config, history)
-        extra = [progress_bar(config, len(dataset.x_train), options)]
-        if tensorboard:
-            extra += monitoring.tensorboard_callbacks(
-                run_dir, models.generator, dataset.image_shape
-            )
+
+def fit_run(
+    config: RunConfig,
+    dataset: Dataset,
+    run_dir: Path,
+    state: runs.RunState | None,
+    options: TrainOptions,
+    verbose: int | str,
+    callbacks: Sequence[keras.callbacks.Callback],
+    tensorboard: bool = False,
+    writer: bool = True,
+) -> list[dict[str, float]]:
+    """Build (or restore from ``state``) the model and ``fit`` the remaining epochs.
+
+    A ``writer`` commits a checkpoint after every epoch and the Keras files at
+    the end; a non-writing cluster worker only trains.
+    """
+    history = state.history if state else []
+    keras.utils.set_random_seed(config.seed)
+    build_scope, fit_scope = distribution_scopes(options)
+    with build_scope:
+        models = build_for_training(config, len(dataset.x_train), options)
+        if state:
+            runs.restore_checkpoint(run_dir, models, state, config, record_config=writer)
+    checkpoint = RunCheckpoint(run_dir, models, config, history, commit=writer)
+    extra = [progress_bar(config, len(dataset.x_train), options)]
+    if tensorboard and writer:
+        extra += monitoring.tensorboard_callbacks(run_dir, models.generator, dataset.image_shape)
+    with fit_scope:
         models.vae.fit(
-            **fit_arguments(config, dataset, done, options),
+            **fit_arguments(config, dataset, len(history), options),
             epochs=config.epochs,
-            initial_epoch=done,
+            initial_epoch=len(history),
             callbacks=[checkpoint, *extra, *callbacks],
             verbose=verbose,
         )
+    if writer:
         runs.export_keras_models(run_dir, models)
-        return checkpoint.history
+    return checkpoint.history
 
 
 def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.callbacks.Callback:
@@ -327,12 +372,23 @@ def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.call
     return keras.callbacks.ProgbarLogger()
 
 
-def distribution_scope(options: TrainOptions):
-    """TensorFlow's strategy scope for ``options.distribute`` (a no-op scope without one)."""
+def distribution_scopes(options: TrainOptions) -> tuple:
+    """``(scope to build the model in, scope to fit it in)`` for ``options.distribute``.
+
+    TensorFlow: the strategy's scope to build in (``fit`` enters it by itself;
+    outside it, saving a checkpoint reads each worker's own variables).
+    JAX, ``"mirrored"``: Keras 3's own ``keras.distribution.DataParallel`` over
+    the local devices (each batch split along its first axis), for both.
+    """
+    import contextlib
+
     if on_tensorflow():
         from vae_keras import tf_speed
 
-        return tf_speed.distribution_scope(options.distribute)
-    import contextlib
-
-    return contextlib.nullcontext()
+        return tf_speed.distribution_scope(options.distribute), contextlib.nullcontext()
+    if options.distribute == "mirrored":
+        devices = keras.distribution.list_devices()
+        print(f"DataParallel over {len(devices)} device(s): {', '.join(devices)}")
+        distribution = keras.distribution.DataParallel(devices=devices)
+        return distribution.scope(), distribution.scope()
+    return contextlib.nullcontext(), contextlib.nullcontext()

@@ -43,6 +43,8 @@ with tempfile.TemporaryDirectory() as tmp:
         run = load_run(Path(tmp) / name)
         out[name] = {
             "loss": [r["loss"] for r in history],
+            "parts": [r["reconstruction_loss"] + r["kl_loss"] for r in history],
+            "kl_loss": [r["kl_loss"] for r in history],
             "val_loss": [r["val_loss"] for r in history],
             "iterations": int(run.models.vae.optimizer.iterations.numpy()),
         }
