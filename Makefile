@@ -22,7 +22,7 @@ lint: venv
 	$(PY) -m ruff check vae_keras scripts tests benchmarks
 
 test: venv lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 reproduce: venv
 	$(PY) scripts/train_mnist.py --latent-dim 2 --verbose 2
