@@ -236,7 +236,8 @@ def run_training(args: argparse.Namespace) -> int:
 def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
     """The training of :func:`run_training`, its run directory locked; its errors go up."""
     # Imported here so that --help and argument errors answer without starting TensorFlow.
-    from vae_keras.training import TrainOptions, describe_devices, train
+    from vae_keras.distribution import describe_devices
+    from vae_keras.training import TrainOptions, train
 
     config = RunConfig(
         dataset=args.dataset,

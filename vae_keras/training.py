@@ -34,30 +34,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_keras import monitoring, runs
+from vae_keras import distribution, monitoring, runs
 from vae_keras.data import Dataset
+from vae_keras.distribution import on_tensorflow
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig, RunError
-
-
-def on_tensorflow() -> bool:
-    return keras.backend.backend() == "tensorflow"
-
-
-def describe_devices() -> str:
-    """A one-line description of where Keras will train."""
-    if on_tensorflow():
-        from vae_keras import tf_speed
-
-        return tf_speed.describe_devices()
-    devices = keras.distribution.list_devices()
-    accelerators = [d for d in devices if not d.lower().startswith("cpu")]
-    where = (
-        f"{len(accelerators)} accelerator(s): {', '.join(accelerators)}"
-        if accelerators
-        else (f"the CPU ({os.cpu_count()} cores); no GPU found")
-    )
-    return f"Training with {keras.backend.backend()} on {where}"
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -94,15 +75,6 @@ def aligned_steps_per_execution(requested: int, steps: int) -> int:
     """
     divisors = [d for d in range(1, steps + 1) if steps % d == 0]
     return min(divisors, key=lambda d: (abs(math.log(d / requested)), -d))
-
-
-DISTRIBUTE = (None, "mirrored", "multiworker")
-#: (backend, --distribute) pairs with a distribution path
-DISTRIBUTION_PATHS = {
-    ("tensorflow", "mirrored"),
-    ("tensorflow", "multiworker"),
-    ("jax", "mirrored"),
-}
 
 
 @dataclass(frozen=True)
@@ -155,15 +127,7 @@ class TrainOptions:
             raise ValueError(f"pipeline must be 'seeded' or 'numpy', got {self.pipeline!r}.")
         if self.steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be >= 1, got {self.steps_per_execution}.")
-        if self.distribute not in DISTRIBUTE:
-            raise ValueError(f"distribute must be one of {DISTRIBUTE}, got {self.distribute!r}.")
-        backend = keras.backend.backend()
-        if self.distribute and (backend, self.distribute) not in DISTRIBUTION_PATHS:
-            raise ValueError(
-                f"--distribute {self.distribute} is not available on the {backend} backend: "
-                "mirrored runs on TensorFlow and JAX, multiworker on TensorFlow "
-                "(set KERAS_BACKEND=tensorflow or jax)."
-            )
+        distribution.check_distribution(self.distribute)
 
 
 #: The slides' plain path: numpy arrays into fit, one step per call, Keras's default
@@ -339,7 +303,7 @@ def fit_run(
     """
     history = state.history if state else []
     keras.utils.set_random_seed(config.seed)
-    build_scope, fit_scope = distribution_scopes(options)
+    build_scope, fit_scope = distribution.distribution_scopes(options.distribute)
     with build_scope:
         models = build_for_training(config, len(dataset.x_train), options)
         if state:
@@ -370,25 +334,3 @@ def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.call
         stack = tf_speed.stack_layout(options.steps_per_execution, n, config.batch_size)[0]
         return monitoring.BatchProgbar(stack, batches)
     return keras.callbacks.ProgbarLogger()
-
-
-def distribution_scopes(options: TrainOptions) -> tuple:
-    """``(scope to build the model in, scope to fit it in)`` for ``options.distribute``.
-
-    TensorFlow: the strategy's scope to build in (``fit`` enters it by itself;
-    outside it, saving a checkpoint reads each worker's own variables).
-    JAX, ``"mirrored"``: Keras 3's own ``keras.distribution.DataParallel`` over
-    the local devices (each batch split along its first axis), for both.
-    """
-    import contextlib
-
-    if on_tensorflow():
-        from vae_keras import tf_speed
-
-        return tf_speed.distribution_scope(options.distribute), contextlib.nullcontext()
-    if options.distribute == "mirrored":
-        devices = keras.distribution.list_devices()
-        print(f"DataParallel over {len(devices)} device(s): {', '.join(devices)}")
-        distribution = keras.distribution.DataParallel(devices=devices)
-        return distribution.scope(), distribution.scope()
-    return contextlib.nullcontext(), contextlib.nullcontext()

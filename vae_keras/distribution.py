@@ -1,0 +1,78 @@
+"""Where training runs: the devices, and data-parallel training on one or several machines.
+
+``--distribute mirrored`` splits each batch over the local devices
+(``tf.distribute.MirroredStrategy`` on TensorFlow, Keras 3's
+``keras.distribution.DataParallel`` on JAX); ``--distribute multiworker``
+trains across the machines named in ``TF_CONFIG``
+(``tf.distribute.MultiWorkerMirroredStrategy``, TensorFlow only). The TensorFlow
+side lives in :mod:`vae_keras.tf_speed`; which process writes the run directory
+is :func:`vae_keras.runs.writes_run_dir`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import keras
+
+DISTRIBUTE = (None, "mirrored", "multiworker")
+#: (backend, --distribute) pairs with a distribution path
+DISTRIBUTION_PATHS = {
+    ("tensorflow", "mirrored"),
+    ("tensorflow", "multiworker"),
+    ("jax", "mirrored"),
+}
+
+
+def on_tensorflow() -> bool:
+    return keras.backend.backend() == "tensorflow"
+
+
+def check_distribution(distribute: str | None) -> None:
+    """Raise ``ValueError`` if ``distribute`` has no path on this process's backend."""
+    if distribute not in DISTRIBUTE:
+        raise ValueError(f"distribute must be one of {DISTRIBUTE}, got {distribute!r}.")
+    backend = keras.backend.backend()
+    if distribute and (backend, distribute) not in DISTRIBUTION_PATHS:
+        raise ValueError(
+            f"--distribute {distribute} is not available on the {backend} backend: "
+            "mirrored runs on TensorFlow and JAX, multiworker on TensorFlow "
+            "(set KERAS_BACKEND=tensorflow or jax)."
+        )
+
+
+def describe_devices() -> str:
+    """A one-line description of where Keras will train."""
+    if on_tensorflow():
+        from vae_keras import tf_speed
+
+        return tf_speed.describe_devices()
+    devices = keras.distribution.list_devices()
+    accelerators = [d for d in devices if not d.lower().startswith("cpu")]
+    where = (
+        f"{len(accelerators)} accelerator(s): {', '.join(accelerators)}"
+        if accelerators
+        else (f"the CPU ({os.cpu_count()} cores); no GPU found")
+    )
+    return f"Training with {keras.backend.backend()} on {where}"
+
+
+def distribution_scopes(distribute: str | None) -> tuple:
+    """``(scope to build the model in, scope to fit it in)`` for ``distribute``.
+
+    TensorFlow: the strategy's scope to build in (``fit`` enters it by itself;
+    outside it, saving a checkpoint reads each worker's own variables).
+    JAX, ``"mirrored"``: Keras 3's own ``keras.distribution.DataParallel`` over
+    the local devices (each batch split along its first axis), for both.
+    """
+    if on_tensorflow():
+        from vae_keras import tf_speed
+
+        return tf_speed.distribution_scope(distribute), contextlib.nullcontext()
+    if distribute == "mirrored":
+        devices = keras.distribution.list_devices()
+        print(f"DataParallel over {len(devices)} device(s): {', '.join(devices)}")
+        distribution = keras.distribution.DataParallel(devices=devices)
+        return distribution.scope(), distribution.scope()
+    return contextlib.nullcontext(), contextlib.nullcontext()
