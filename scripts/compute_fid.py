@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Frechet distance (slide "FID Score") between two image sources.
+"""Frechet distance (slide "FID Score") and other sample-quality metrics between two sources.
 
 A source is one of:
   runs/mnist-latent8      a trained run directory: --n images generated from z ~ N(0, I)
@@ -7,6 +7,11 @@ A source is one of:
                           a dataset split (first --n images if --n is smaller)
   some/folder/            a folder of PNG images
   stats.npz               statistics saved earlier (mu, sigma, n), e.g. with --save-stats
+
+Metrics (--metrics, comma-separated): fid (default), kid (Binkowski et al. 2018, mean and
+std over subsets), precision, recall (Kynkaenniemi et al. 2019, k = 3), fid_infinity
+(Chong & Forsyth 2020: FID at several sample sizes of source A, extrapolated in 1/N).
+Source B is the reference. Statistics files serve fid only.
 
 Example (the slides' protocol): python scripts/compute_fid.py runs/mnist-latent8 mnist:test
 """
@@ -19,6 +24,8 @@ import time
 from pathlib import Path
 
 from vae_keras.cli import guarded
+
+METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
 
 
 def slug(source: str) -> str:
@@ -38,6 +45,11 @@ def main(argv=None) -> int:
         default="imagenet",
         help="with --features inception: 'imagenet' (downloads) or a local notop .h5 file",
     )
+    parser.add_argument(
+        "--metrics",
+        default="fid",
+        help=f"comma-separated, from {','.join(METRICS)}",
+    )
     parser.add_argument("--n", type=int, default=10_000, help="images to generate / take")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1234, help="seed of the generated latents")
@@ -53,37 +65,72 @@ def main(argv=None) -> int:
         help="also save the statistics of both sources",
     )
     args = parser.parse_args(argv)
+    metrics_asked = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    unknown = sorted(set(metrics_asked) - set(METRICS))
+    if unknown or not metrics_asked:
+        parser.error(f"--metrics: unknown {unknown}; choose from {','.join(METRICS)}")
+    if args.n < 2:
+        parser.error(f"--n must be at least 2, got {args.n}")
 
+    from vae_keras import metrics
     from vae_keras.data import DataError
-    from vae_keras.fid import FIDInputError, fid_from_statistics, get_extractor
+    from vae_keras.fid import FIDInputError, compute_statistics, fid_from_statistics, get_extractor
     from vae_keras.runs import RunError, atomic_path
-    from vae_keras.sources import source_statistics
+    from vae_keras.sources import source_features, source_statistics
 
+    sources = (args.source_a, args.source_b)
+    record = {"source_a": args.source_a, "source_b": args.source_b, "features": args.features}
     try:
         extractor = get_extractor(args.features, args.inception_weights)
         start = time.perf_counter()
-        stats = [
-            source_statistics(source, extractor, args.n, args.seed, args.batch_size, args.data_dir)
-            for source in (args.source_a, args.source_b)
-        ]
-        fid = fid_from_statistics(*stats)
+        if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
+            stats = [
+                source_statistics(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+                for s in sources
+            ]
+        else:
+            features = [
+                source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+                for s in sources
+            ]
+            stats = [compute_statistics(f) for f in features]
+        record.update(n_a=stats[0].n, n_b=stats[1].n, seed=args.seed)
+        if "fid" in metrics_asked:
+            record["fid"] = fid_from_statistics(*stats)
+        if "kid" in metrics_asked:
+            result = metrics.kid(features[0], features[1], seed=args.seed)
+            record["kid"] = {
+                "mean": result.mean,
+                "std": result.std,
+                "subsets": result.subsets,
+                "subset_size": result.subset_size,
+            }
+        if "precision" in metrics_asked or "recall" in metrics_asked:
+            pr = metrics.precision_recall(features[1], features[0])
+            record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
+        if "fid_infinity" in metrics_asked:
+            sizes = [round(len(features[0]) * f) for f in (0.2, 0.4, 0.6, 0.8, 1.0)]
+            inf = metrics.fid_infinity(features[0], stats[1], sizes, seed=args.seed)
+            record["fid_infinity"] = {"value": inf.value, "slope": inf.slope, "points": inf.points}
     except (DataError, FIDInputError, RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    record = {
-        "source_a": args.source_a,
-        "source_b": args.source_b,
-        "fid": fid,
-        "features": args.features,
-        "n_a": stats[0].n,
-        "n_b": stats[1].n,
-        "seed": args.seed,
-        "seconds": round(time.perf_counter() - start, 2),
-    }
+    record["seconds"] = round(time.perf_counter() - start, 2)
     print(
-        f"FID({args.source_a}, {args.source_b}) = {fid:.4f}  [{args.features}, n = "
-        f"{stats[0].n} / {stats[1].n}]"
+        f"{args.source_a} against {args.source_b} [{args.features}, n = "
+        f"{stats[0].n} / {stats[1].n}]:"
     )
+    for name in METRICS:
+        if name in record:
+            value = record[name]
+            shown = (
+                f"{value['mean']:.5f} +/- {value['std']:.5f}"
+                if name == "kid"
+                else f"{value['value']:.4f}"
+                if name == "fid_infinity"
+                else f"{value:.4f}"
+            )
+            print(f"  {name:13s} {shown}")
     if args.save_stats:
         for s, path in zip(stats, args.save_stats, strict=True):
             s.save(path)

@@ -140,3 +140,60 @@ def test_compute_fid_script_writes_a_record(tiny, tmp_path):
         timeout=300,
     )
     assert bad.returncode == 2 and "expected <dataset>:<split>" in bad.stderr
+
+
+def test_compute_fid_script_computes_every_metric(tiny, tmp_path):
+    folder, _, run = tiny
+    out = tmp_path / "all.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(folder)}
+    command = [sys.executable, "scripts/compute_fid.py", str(run.run_dir), "mnist:test"]
+    result = subprocess.run(
+        [
+            *command,
+            "--n",
+            "60",
+            "--metrics",
+            "fid,kid,precision,recall,fid_infinity",
+            "--json",
+            str(out),
+            "--save-stats",
+            str(tmp_path / "a.npz"),
+            str(tmp_path / "b.npz"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads(out.read_text())
+    a, b = Statistics.load(tmp_path / "a.npz"), Statistics.load(tmp_path / "b.npz")
+    assert record["fid"] == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
+    assert set(record["kid"]) >= {"mean", "std"} and record["kid"]["std"] >= 0
+    assert 0 <= record["precision"] <= 1 and 0 <= record["recall"] <= 1
+    points = record["fid_infinity"]["points"]
+    assert [n for n, _ in points] == [12, 24, 36, 48, 60]
+    assert record["features"] == "pixels" and record["seed"] == 1234
+    # statistics files serve FID only
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "scripts/compute_fid.py",
+            str(tmp_path / "a.npz"),
+            "mnist:test",
+            "--metrics",
+            "kid",
+            "--n",
+            "60",
+            "--json",
+            str(tmp_path / "x.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2 and "serve FID only" in refused.stderr
+    assert not (tmp_path / "x.json").exists()

@@ -6,6 +6,7 @@ folder of PNG images, or a saved statistics ``.npz`` file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +15,15 @@ from vae_keras.data import IMAGE_SHAPES, SPLITS, DataError, load_dataset
 from vae_keras.fid import FeatureExtractor, FIDInputError, Statistics, statistics_of_images
 
 
-def source_statistics(
-    source: str,
-    extractor: FeatureExtractor,
-    n: int,
-    seed: int,
-    batch_size: int = 2000,
-    data_dir: str | None = None,
-) -> Statistics:
-    """Statistics of ``source``; see the module docstring for the kinds of source."""
+def is_statistics_file(source: str) -> bool:
+    path = Path(source)
+    return path.is_file() and path.suffix == ".npz"
+
+
+def image_batches(
+    source: str, n: int, seed: int, batch_size: int = 2000, data_dir: str | None = None
+) -> Iterator[np.ndarray]:
+    """Batches of (batch, H, W, C) images in [0, 1] of a run, a dataset split or a PNG folder."""
     from vae_keras import evaluation
     from vae_keras.runs import CONFIG_FILE, load_run
 
@@ -36,19 +37,56 @@ def source_statistics(
             )
         dataset = load_dataset(name, data_dir)
         flat = getattr(dataset, f"x_{split}")[:n]
-        return evaluation.dataset_statistics(flat, dataset.image_shape, extractor, batch_size)
-    if path.is_file() and path.suffix == ".npz":
-        return Statistics.load(path)
+        shape = dataset.image_shape
+        return (
+            evaluation.as_images(flat[i : i + batch_size], shape)
+            for i in range(0, len(flat), batch_size)
+        )
     if path.is_dir() and (path / CONFIG_FILE).is_file():
         run = load_run(path)
         shape = IMAGE_SHAPES[run.config.dataset]
-        return evaluation.run_statistics(run, shape, n, seed, extractor, batch_size)
+        return (
+            evaluation.as_images(b, shape)
+            for b in evaluation.iter_prior_samples(run, n, seed, batch_size)
+        )
     if path.is_dir():
-        return statistics_of_images(iter_png_batches(path, n, batch_size), extractor)
+        return iter_png_batches(path, n, batch_size)
     raise FIDInputError(
         f"Source {source!r} is neither a run directory, a <dataset>:<split>, a folder of PNGs "
         "nor a statistics .npz file."
     )
+
+
+def source_statistics(
+    source: str,
+    extractor: FeatureExtractor,
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    data_dir: str | None = None,
+) -> Statistics:
+    """Statistics of ``source``; see the module docstring for the kinds of source."""
+    if is_statistics_file(source):
+        return Statistics.load(source)
+    return statistics_of_images(image_batches(source, n, seed, batch_size, data_dir), extractor)
+
+
+def source_features(
+    source: str,
+    extractor: FeatureExtractor,
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    data_dir: str | None = None,
+) -> np.ndarray:
+    """The (n, d) features of ``source`` (KID, precision and recall need them, not statistics)."""
+    if is_statistics_file(source):
+        raise FIDInputError(
+            f"{source} holds statistics (mu, sigma), which serve FID only; KID, precision, "
+            "recall and FID-infinity need the images: give a run, a dataset split or a folder."
+        )
+    batches = [extractor(b) for b in image_batches(source, n, seed, batch_size, data_dir)]
+    return np.concatenate(batches).astype(np.float64)
 
 
 def iter_png_batches(folder: Path, n: int, batch_size: int):

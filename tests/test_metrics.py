@@ -1,0 +1,102 @@
+"""KID, precision/recall and FID-infinity against direct computations and constructed cases."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vae_keras import metrics
+from vae_keras.fid import FIDInputError, Statistics, frechet_distance
+
+
+def direct_mmd2(x, y):
+    """O(n^2) loops over the pairs: the unbiased MMD^2 written as its definition."""
+    d = x.shape[1]
+
+    def k(a, b):
+        return (float(a @ b) / d + 1.0) ** 3
+
+    m, n = len(x), len(y)
+    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    xy = sum(k(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
+    return xx + yy - 2 * xy
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 12), st.integers(1, 5))
+def test_mmd2_equals_the_direct_sum(seed, n, d):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + 0.5
+    assert metrics.mmd2_unbiased(x, y) == pytest.approx(direct_mmd2(x, y), rel=1e-9, abs=1e-9)
+
+
+def test_kid_with_one_full_subset_is_the_unbiased_mmd2():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((30, 4)), rng.standard_normal((30, 4)) * 1.5
+    result = metrics.kid(x, y, subsets=1, subset_size=30)
+    assert result.mean == pytest.approx(direct_mmd2(x, y), rel=1e-9)
+    assert result.std == 0.0 and result.subset_size == 30
+
+
+def test_kid_is_unbiased_for_one_distribution_and_positive_for_two():
+    rng = np.random.default_rng(2)
+    same = [
+        metrics.mmd2_unbiased(rng.standard_normal((50, 3)), rng.standard_normal((50, 3)))
+        for _ in range(400)
+    ]
+    # the mean over many draws is within 3 standard errors of zero (a biased V-statistic is not)
+    assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(len(same))
+    shifted = metrics.kid(
+        rng.standard_normal((500, 3)),
+        rng.standard_normal((500, 3)) + 1.0,
+        subsets=20,
+        subset_size=200,
+    )
+    assert shifted.mean > 5 * shifted.std > 0
+
+
+def clusters(centres, per_cluster, rng, spread=0.05):
+    return np.concatenate([c + spread * rng.standard_normal((per_cluster, 2)) for c in centres])
+
+
+def test_precision_and_recall_follow_the_overlap_of_the_sets():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0, 0], [5, 0], [0, 5], [5, 5]], float)
+    real = clusters(centres, 100, rng)
+    same = metrics.precision_recall(real, real)
+    assert same.precision == 1.0 and same.recall == 1.0
+    # generated digits of only two of the four kinds: faithful (precision 1) but half the modes
+    half = metrics.precision_recall(real, clusters(centres[:2], 200, rng))
+    assert half.precision > 0.95
+    assert half.recall == pytest.approx(0.5, abs=0.05)
+    # generated points off the real manifold: recall keeps, precision drops to the overlap
+    shifted = metrics.precision_recall(
+        real, clusters(np.vstack([centres[:2], [[20, 20]] * 2]), 100, rng)
+    )
+    assert shifted.precision == pytest.approx(0.5, abs=0.05)
+
+
+def test_fid_infinity_recovers_the_distance_of_two_gaussians():
+    rng = np.random.default_rng(4)
+    d = 8
+    mu_a, mu_b = np.zeros(d), np.full(d, 0.3)
+    sigma_a, sigma_b = np.eye(d), np.diag(np.linspace(0.5, 2.0, d))
+    truth = frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
+    reference = Statistics(mu_a, sigma_a, 10**9)  # exact statistics of the reference
+    generated = rng.multivariate_normal(mu_b, sigma_b, size=20_000)
+    result = metrics.fid_infinity(generated, reference, sizes=(200, 400, 800, 1600, 3200), seed=0)
+    smallest = result.points[0][1]
+    assert [n for n, _ in result.points] == [200, 400, 800, 1600, 3200]
+    assert smallest > truth  # FID at small N is biased upwards
+    assert abs(result.value - truth) < 0.25 * abs(smallest - truth)
+    assert result.slope > 0
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(FIDInputError, match="Feature sizes differ"):
+        metrics.kid(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(FIDInputError, match=r"must be a \(n, d\) array"):
+        metrics.precision_recall(np.zeros(5), np.zeros((5, 2)))
+    with pytest.raises(FIDInputError, match="NaN"):
+        metrics.kid(np.full((5, 2), np.nan), np.zeros((5, 2)))
