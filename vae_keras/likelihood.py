@@ -18,6 +18,7 @@ import math
 
 import keras
 import numpy as np
+from keras import ops
 from scipy.special import logsumexp
 
 from vae_keras import losses
@@ -27,9 +28,12 @@ LOG_2PI = math.log(2 * math.pi)
 to_numpy = keras.ops.convert_to_numpy
 
 
-def log_normal_diag(z: np.ndarray, mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
-    """``log N(z; mean, diag(exp(log_var)))`` summed over the last axis."""
-    return -0.5 * np.sum(LOG_2PI + log_var + (z - mean) ** 2 / np.exp(log_var), axis=-1)
+def log_normal_diag(z, mean, log_var):
+    """``log N(z; mean, diag(exp(log_var)))`` summed over the last axis (``keras.ops``).
+
+    ``-1/2 sum_j [log(2 pi) + log_var_j + (z_j - mean_j)^2 / exp(log_var_j)]``.
+    """
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) / ops.exp(log_var), axis=-1)
 
 
 def posterior_model(models: VAEModels) -> keras.Model:
@@ -40,29 +44,52 @@ def posterior_model(models: VAEModels) -> keras.Model:
     )
 
 
-def log_weights(
-    models: VAEModels,
-    x: np.ndarray,
-    epsilon: np.ndarray,
-    posterior: keras.Model | None = None,
-) -> np.ndarray:
-    """(k, batch) log importance weights ``log p(x|z) + log p(z) - log q(z|x)``, ``z ~ q(z|x)``.
+class LogWeights(keras.layers.Layer):
+    """``log p(x|z) + log p(z) - log q(z|x)`` for ``z = mu + sigma * epsilon``, k per example.
 
-    ``z = reparameterize(mu(x), log_var(x), epsilon)`` with ``epsilon`` of shape
-    (k, batch, latent_dim) drawn from N(0, I). ``posterior`` is
-    :func:`posterior_model` of ``models``, built once by the caller.
+    Called on ``[x, z_mean, z_log_var, epsilon]`` with ``epsilon`` of shape
+    (batch, k, latent_dim); returns (batch, k). ``log p(x | z)`` is minus
+    :func:`vae_keras.losses.reconstruction_loss` of the ``generator``'s output,
+    the two Gaussian terms are :func:`log_normal_diag`.
     """
-    posterior = posterior or posterior_model(models)
-    mean, log_var = (to_numpy(t).astype(np.float64) for t in posterior(x, training=False))
-    k = epsilon.shape[0]
-    z = to_numpy(reparameterize(mean, log_var, epsilon))
-    decoded = models.generator(z.reshape(-1, z.shape[-1]).astype(np.float32), training=False)
-    x_rep = np.broadcast_to(x, (k, *x.shape)).reshape(-1, x.shape[-1])
-    log_px_z = -to_numpy(losses.reconstruction_loss(x_rep, decoded)).astype(np.float64)
-    log_px_z = log_px_z.reshape(k, -1)
-    log_pz = log_normal_diag(z, 0.0, np.zeros_like(z))
-    log_qz = log_normal_diag(z, mean, log_var)
-    return log_px_z + log_pz - log_qz
+
+    def __init__(self, generator: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+
+    def call(self, inputs):
+        x, mean, log_var, epsilon = inputs
+        k, latent = ops.shape(epsilon)[1], ops.shape(epsilon)[2]
+        z = reparameterize(mean[:, None, :], log_var[:, None, :], epsilon)  # (batch, k, latent)
+        decoded = self.generator(ops.reshape(z, (-1, latent)), training=False)
+        x_rep = ops.reshape(ops.repeat(x[:, None, :], k, axis=1), (-1, ops.shape(x)[-1]))
+        log_px_z = -ops.reshape(losses.reconstruction_loss(x_rep, decoded), (-1, k))
+        log_pz = log_normal_diag(z, ops.zeros_like(z), ops.zeros_like(z))
+        log_qz = log_normal_diag(z, mean[:, None, :], log_var[:, None, :])
+        return log_px_z + log_pz - log_qz
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[3][0], input_shape[3][1])
+
+
+def log_weights_model(models: VAEModels, k: int) -> keras.Model:
+    """``(x, epsilon) -> (batch, k)`` log importance weights, on the VAE's own layers.
+
+    A Keras model, so ``predict_on_batch`` runs it compiled (XLA on TensorFlow
+    and JAX): the decoder, the per-pixel log terms and the Gaussian densities of
+    a whole batch of ``batch x k`` samples in one call, with no array converted
+    back and forth between steps.
+    """
+    vae = models.vae
+    x = keras.Input(shape=vae.input_shape[1:], name="x")
+    latent_dim = vae.get_layer("z_mean").units
+    epsilon = keras.Input(shape=(k, latent_dim), name="epsilon")
+    h = vae.get_layer("encoder_h")(x)
+    mean, log_var = vae.get_layer("z_mean")(h), vae.get_layer("z_log_var")(h)
+    weights = LogWeights(models.generator)([x, mean, log_var, epsilon])
+    model = keras.Model([x, epsilon], weights, name="log_weights")
+    model.compile(jit_compile=keras.backend.backend() != "torch")
+    return model
 
 
 def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndarray:
@@ -78,23 +105,26 @@ def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndar
 
 
 def importance_weighted_log_likelihood(
-    models: VAEModels, x: np.ndarray, k: int = 1000, seed: int = 0, max_rows: int = 100_000
+    models: VAEModels, x: np.ndarray, k: int = 1000, seed: int = 0, max_rows: int = 50_000
 ) -> np.ndarray:
     """Per-example ``log p_k(x)`` (nats), in batches of at most ``max_rows`` decoded samples.
 
-    The result does not depend on ``max_rows`` (see :func:`example_noise`).
+    The log weights come from :func:`log_weights_model` (compiled, float32); the
+    log-sum-exp over the k samples is taken in float64. Example ``i``'s noise
+    depends on ``(seed, i)`` only (:func:`example_noise`), so the result does not
+    depend on ``max_rows``.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    posterior = posterior_model(models)
-    latent_dim = posterior.outputs[0].shape[-1]
+    model = log_weights_model(models, k)
+    latent_dim = models.encoder.output_shape[-1]
     batch = max(1, max_rows // k)
     out = []
     for start in range(0, len(x), batch):
         indices = range(start, min(start + batch, len(x)))
-        epsilon = example_noise(seed, indices, k, latent_dim)
-        w = log_weights(models, x[indices.start : indices.stop], epsilon, posterior)
-        out.append(logsumexp(w, axis=0) - math.log(k))
+        epsilon = example_noise(seed, indices, k, latent_dim).transpose(1, 0, 2)
+        w = to_numpy(model.predict_on_batch([x[start : indices.stop], epsilon.astype("float32")]))
+        out.append(logsumexp(w.astype(np.float64), axis=1) - math.log(k))
     return np.concatenate(out)
 
 
