@@ -39,7 +39,18 @@ def main(argv=None) -> int:
     )
     parser.add_argument("source_a")
     parser.add_argument("source_b")
-    parser.add_argument("--features", default="pixels", choices=("pixels", "inception"))
+    parser.add_argument(
+        "--features",
+        default="pixels",
+        choices=("pixels", "classifier", "inception"),
+        help="pixels in [0, 1]; classifier: the penultimate layer of the MNIST classifier of "
+        "scripts/train_classifier.py (--classifier); inception: InceptionV3 pool features",
+    )
+    parser.add_argument(
+        "--classifier",
+        default="runs/mnist-classifier",
+        help="with --features classifier: its run directory or .keras file",
+    )
     parser.add_argument(
         "--inception-weights",
         default="imagenet",
@@ -81,7 +92,7 @@ def main(argv=None) -> int:
     sources = (args.source_a, args.source_b)
     record = {"source_a": args.source_a, "source_b": args.source_b, "features": args.features}
     try:
-        extractor = get_extractor(args.features, args.inception_weights)
+        extractor = get_extractor(args.features, args.inception_weights, args.classifier)
         start = time.perf_counter()
         if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
             stats = [

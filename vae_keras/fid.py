@@ -352,15 +352,28 @@ class InceptionFeatures:
         return np.asarray(self.model.predict(scaled, batch_size=self.batch_size, verbose=0))
 
 
-FEATURES = ("pixels", "inception")
+FEATURES = ("pixels", "classifier", "inception")
+DEFAULT_CLASSIFIER = "runs/mnist-classifier"
 
 
-def get_extractor(name: str, inception_weights: str | None = "imagenet") -> FeatureExtractor:
-    """The feature extractor called ``name`` (one of :data:`FEATURES`)."""
+def get_extractor(
+    name: str,
+    inception_weights: str | None = "imagenet",
+    classifier: str | os.PathLike = DEFAULT_CLASSIFIER,
+) -> FeatureExtractor:
+    """The feature extractor called ``name`` (one of :data:`FEATURES`).
+
+    ``classifier``: the run directory (or ``.keras`` file) of
+    ``scripts/train_classifier.py``, whose penultimate layer gives the features.
+    """
     if name == "pixels":
         return pixel_features
     if name == "inception":
         return InceptionFeatures(inception_weights)
+    if name == "classifier":
+        from vae_keras.classifier import ClassifierFeatures
+
+        return ClassifierFeatures(classifier)
     raise FIDInputError(f"Unknown feature space {name!r}; choose one of {list(FEATURES)}.")
 
 
