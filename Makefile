@@ -32,6 +32,7 @@ reproduce: venv
 	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 1 --verbose 2
 	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 2 --verbose 2
 	$(PY) scripts/train_cifar10.py --verbose 2
+	$(PY) scripts/train_classifier.py
 	$(PY) scripts/make_figures.py
 	@echo "Trained runs: runs/ (config.json, vae.weights.h5, history.json/.csv per run)"
 	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"

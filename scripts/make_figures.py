@@ -5,6 +5,7 @@ Needs the runs made by:
   python scripts/train_mnist.py --latent-dim 2                 (latent-space figures)
   python scripts/train_mnist.py --latent-dim 8 [--seed 1, 2]   (samples, reconstructions, FID)
   python scripts/train_cifar10.py                              (CIFAR-10 reconstructions)
+  python scripts/train_classifier.py                           (digit-aware features)
 
 A missing run is reported with the command that makes it. --quick draws the same
 files with fewer FID samples (for tests; its numbers are not the protocol's).
@@ -47,6 +48,11 @@ def main(argv=None) -> int:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--only", nargs="+", default=None, help="draw only these figures")
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz and cifar10.npz")
+    parser.add_argument(
+        "--classifier",
+        default=None,
+        help="MNIST classifier run (default RUNS/mnist-classifier, from train_classifier.py)",
+    )
     parser.add_argument("--fid-samples", type=int, default=10_000)
     parser.add_argument(
         "--manifold-n", type=int, default=15, help="grid size (the slides: 15 or 30)"
@@ -100,6 +106,7 @@ def main(argv=None) -> int:
         only=args.only,
         readme=None if args.no_readme else Path(args.readme),
         quick=args.quick,
+        classifier=Path(args.classifier) if args.classifier else runs / "mnist-classifier",
     )
     try:
         make_report(config)

@@ -46,6 +46,9 @@ def tiny_runs(tmp_path_factory):
         train(RunConfig(latent_dim=latent, seed=seed, **small), mnist, runs / name, verbose=0)
     cifar_config = RunConfig(dataset="cifar10", original_dim=3072, latent_dim=128, **small)
     train(cifar_config, cifar, runs / "cifar10-latent128", verbose=0)
+    from vae_keras.classifier import train_classifier
+
+    train_classifier(mnist, runs / "mnist-classifier", epochs=1, batch_size=100)
     return root, data_dir, runs
 
 

@@ -205,6 +205,51 @@ def training_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], titl
     return fig
 
 
+def fid_sample_size(
+    curves: Mapping[str, tuple[Sequence[tuple[int, float]], float, float]], title: str
+) -> Figure:
+    """FID against 1/N with the fitted line to 1/N = 0 (FID-infinity), one panel per feature space.
+
+    ``curves[name] = (points [(N, FID_N)], intercept, slope)``.
+    """
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.2), squeeze=False)
+    for ax, (name, (points, intercept, slope)) in zip(axes[0], curves.items(), strict=True):
+        inverse = np.array([1.0 / n for n, _ in points])
+        ax.plot(inverse, [f for _, f in points], "o", label="FID of N samples")
+        line = np.linspace(0.0, inverse.max() * 1.05, 50)
+        ax.plot(line, intercept + slope * line, "--", label=f"fit; FID-inf = {intercept:.2f}")
+        ax.plot([0.0], [intercept], "s", color="C3")
+        ax.set_xlabel("1 / N (generated samples)")
+        ax.set_ylabel("Frechet distance")
+        ax.set_title(f"{name} features")
+        ax.set_xlim(left=0.0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_coverage(
+    generated: np.ndarray, real: np.ndarray, title: str, classes: int = 10
+) -> Figure:
+    """Share of each digit among generated images (classified) and real ones (labels)."""
+    gen = np.bincount(generated, minlength=classes) / len(generated)
+    ref = np.bincount(real, minlength=classes) / len(real)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    x = np.arange(classes)
+    ax.bar(x - 0.2, ref, 0.4, label=f"MNIST test labels ({len(real)})")
+    ax.bar(x + 0.2, gen, 0.4, label=f"generated, classified ({len(generated)})")
+    ax.set_xticks(x)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("share of images")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 # --- the slides' background --------------------------------------------------------------------
 
 

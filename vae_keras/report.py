@@ -34,10 +34,12 @@ MNIST_FIGURES = (
 )
 CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions")
 FID_FIGURES = ("fid_mean_variance", "fid_differences")
+QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
     *FID_FIGURES,
+    *QUALITY_FIGURES,
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
 )
@@ -72,6 +74,7 @@ class ReportConfig:
     readme: Path | None = None
     quick: bool = False
     likelihood_k: int = 1000
+    classifier: Path = Path("runs/mnist-classifier")
     log: Callable[[str], None] = print
 
 
@@ -81,12 +84,16 @@ def check_runs(config: ReportConfig) -> None:
     if config.cifar is not None and wants(config, "cifar10_reconstructions"):
         specs.append(config.cifar)
     missing = [s for s in specs if not (s.path / STATE_FILE).is_file()]
+    if wants(config, "sample_quality") and not (config.classifier / "classifier.keras").is_file():
+        missing.append(RunSpec(config.classifier, "python scripts/train_classifier.py"))
     if missing:
         lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
         raise RunError(f"Missing trained runs; train them first:\n{lines}")
 
 
 def wants(config: ReportConfig, name: str) -> bool:
+    if name == "sample_quality":  # a step, not a figure: wanted with either of its figures
+        return config.only is None or any(f in config.only for f in QUALITY_FIGURES)
     return config.only is None or name in config.only
 
 
@@ -191,6 +198,109 @@ def likelihood_summary(runs: Sequence[LoadedRun], x: np.ndarray, k: int) -> list
             }
         )
     return rows
+
+
+QUALITY_METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
+
+
+def quality_row(
+    name: str, generated: np.ndarray, reference: np.ndarray, quick: bool
+) -> dict[str, Any]:
+    """FID, KID, precision, recall and FID-infinity of one set of features against the reference."""
+    from vae_keras import metrics
+    from vae_keras.fid import compute_statistics, fid_from_statistics
+
+    ref_stats = compute_statistics(reference)
+    kid = metrics.kid(generated, reference, subsets=10 if quick else 100)
+    pr = metrics.precision_recall(reference, generated)
+    n = len(generated)
+    inf = metrics.fid_infinity(
+        generated, ref_stats, [round(n * f) for f in (0.2, 0.4, 0.6, 0.8, 1)]
+    )
+    return {
+        "name": name,
+        "n": n,
+        "fid": fid_from_statistics(compute_statistics(generated), ref_stats),
+        "kid": kid.mean,
+        "kid_std": kid.std,
+        "precision": pr.precision,
+        "recall": pr.recall,
+        "fid_infinity": inf.value,
+        "fid_points": inf.points,
+        "fid_slope": inf.slope,
+    }
+
+
+def sample_quality(config: ReportConfig, runs2, runs8, mnist, save: Callable) -> dict[str, Any]:
+    """The sample-quality step: every metric, in pixel and classifier features; two figures.
+
+    For each latent-2 and latent-8 run (``fid_samples`` prior samples) and for a
+    reference row, the first ``fid_samples`` MNIST training images: against the
+    MNIST test images. Also the classes the classifier gives the first latent-8
+    run's samples against the test labels (``mnist_class_coverage``) and FID
+    against 1/N for that run in both spaces (``fid_sample_size``).
+    """
+    from vae_keras.classifier import ClassifierFeatures
+    from vae_keras.fid import pixel_features
+
+    n, seed, shape = config.fid_samples, config.fid_seed, mnist.image_shape
+    classifier = ClassifierFeatures(config.classifier)
+    spaces = {"pixels": pixel_features, "classifier": classifier}
+    images = {
+        "MNIST train (reference)": evaluation.as_images(mnist.x_train[:n], shape),
+        **{
+            str(run.run_dir): evaluation.as_images(evaluation.sample_prior(run, n, seed), shape)
+            for run in (*runs2, *runs8)
+        },
+    }
+    test = evaluation.as_images(mnist.x_test, shape)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for space, extract in spaces.items():
+        reference = np.asarray(extract(test), np.float64)
+        rows[space] = []
+        for name, batch in images.items():
+            rows[space].append(
+                quality_row(name, np.asarray(extract(batch), np.float64), reference, config.quick)
+            )
+            config.log(
+                f"  {space} {name}: FID {rows[space][-1]['fid']:.3f}, "
+                f"KID {rows[space][-1]['kid']:.4f}"
+            )
+    summary = {}
+    for space, space_rows in rows.items():
+        for latent, runs in (("latent2", runs2), ("latent8", runs8)):
+            names = {str(r.run_dir) for r in runs}
+            picked = [r for r in space_rows if r["name"] in names]
+            summary[f"{space} {latent}"] = {
+                m: mean_std([r[m] for r in picked]) for m in QUALITY_METRICS
+            }
+    first8 = str(runs8[0].run_dir)
+    if wants(config, "fid_sample_size"):
+        curves = {
+            space: next(
+                (r["fid_points"], r["fid_infinity"], r["fid_slope"])
+                for r in space_rows
+                if r["name"] == first8
+            )
+            for space, space_rows in rows.items()
+        }
+        save(
+            "fid_sample_size",
+            plots.fid_sample_size(
+                curves, f"FID against sample size, latent-{runs8[0].config.latent_dim} VAE"
+            ),
+            f"FID of 20 % to 100 % of {n} samples of {first8} vs MNIST test, fitted in 1/N",
+        )
+    if wants(config, "mnist_class_coverage"):
+        predicted = classifier.classes(images[first8])
+        save(
+            "mnist_class_coverage",
+            plots.class_coverage(
+                predicted, mnist.y_test, f"Digits generated by {first8} (classifier) vs MNIST test"
+            ),
+            f"classes of {n} prior samples of {first8} by the classifier, against test labels",
+        )
+    return {"features": list(spaces), "n": n, "sample_seed": seed, "rows": rows, "summary": summary}
 
 
 def mean_std(values: Sequence[float]) -> dict[str, float]:
@@ -331,6 +441,9 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
                 plots.differences(*arrays, shape),
                 f"generated minus real per-pixel mean and variance, {run8.run_dir}",
             )
+    if wants(config, "sample_quality"):
+        config.log("Sample quality (FID, KID, precision, recall, FID-infinity) ...")
+        results["sample_quality"] = sample_quality(config, runs2, runs8, mnist, save)
     if wants(config, "mnist_training_curves"):
         fig = plots.training_curves(
             {f"latent {r.config.latent_dim}": r.history for r in (run2, run8)},
@@ -412,6 +525,34 @@ def results_table(results: dict[str, Any]) -> str:
                 f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
                 f"| {r['iw_bound']:.2f} | {r['k']} |"
             )
+    quality = results.get("sample_quality")
+    if quality:
+        lines += [
+            "",
+            f"Sample quality against the MNIST test set ({quality['n']} images per row; mean "
+            "± std over the training seeds; KID x 1000):",
+            "",
+            "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for space, rows in quality["rows"].items():
+            ref = next(r for r in rows if r["name"].startswith("MNIST train"))
+            lines.append(
+                f"| {space} | MNIST train vs test | {ref['fid']:.2f} | {ref['fid_infinity']:.2f} "
+                f"| {1000 * ref['kid']:.2f} ± {1000 * ref['kid_std']:.2f} "
+                f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
+            )
+            for latent in ("latent2", "latent8"):
+                q = quality["summary"][f"{space} {latent}"]
+
+                def cell(m, scale=1.0, digits=2, q=q):
+                    return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
+
+                lines.append(
+                    f"| {space} | ours, {latent} ({q['fid']['n']} runs) | {cell('fid')} "
+                    f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
+                    f"| {cell('recall', 1, 3)} |"
+                )
     return "\n".join(lines)
 
 
