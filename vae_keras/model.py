@@ -24,7 +24,6 @@ from vae_keras import losses
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
 KL_METRIC = "kl_loss"
-METRIC_NAMES = ("loss", RECONSTRUCTION_METRIC, KL_METRIC)
 
 
 def reparameterize(z_mean, z_log_var, epsilon):

@@ -307,11 +307,11 @@ def read_state(run_dir: str | os.PathLike) -> RunState | None:
         return None
     data = read_json(path)
     if isinstance(data, dict) and "weights" not in data and "history" not in data:
-        data = {
-            **data,
-            "weights": LEGACY_WEIGHTS_FILE,
-            "history": read_json(Path(run_dir) / HISTORY_JSON)[: data.get("epochs_done", 0)],
-        }
+        history = read_json(Path(run_dir) / HISTORY_JSON)
+        done = data.get("epochs_done")
+        if isinstance(history, list) and _is_int(done):
+            history = history[:done]
+        data = {**data, "weights": LEGACY_WEIGHTS_FILE, "history": history}
     return RunState.from_dict(data, path)
 
 
