@@ -120,7 +120,7 @@ def main(argv=None) -> int:
             pr = metrics.precision_recall(features[1], features[0])
             record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
         if "fid_infinity" in metrics_asked:
-            sizes = [round(len(features[0]) * f) for f in (0.2, 0.4, 0.6, 0.8, 1.0)]
+            sizes = metrics.fraction_sizes(len(features[0]))
             inf = metrics.fid_infinity(features[0], stats[1], sizes, seed=args.seed)
             record["fid_infinity"] = {"value": inf.value, "slope": inf.slope, "points": inf.points}
     except (DataError, FIDInputError, RunError) as exc:

@@ -90,6 +90,22 @@ def as_images(flat: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
     return flat.reshape(flat.shape[0], *shape)
 
 
+def dataset_images(
+    flat: np.ndarray, image_shape: tuple[int, ...], batch_size: int = 2000
+) -> Iterator[np.ndarray]:
+    """A flat image array as batches of (batch, H, W, C) images."""
+    return (
+        as_images(flat[i : i + batch_size], image_shape) for i in range(0, len(flat), batch_size)
+    )
+
+
+def prior_images(
+    run: LoadedRun, image_shape: tuple[int, ...], n: int, seed: int, batch_size: int = 2000
+) -> Iterator[np.ndarray]:
+    """:func:`iter_prior_samples` as batches of (batch, H, W, C) images."""
+    return (as_images(b, image_shape) for b in iter_prior_samples(run, n, seed, batch_size))
+
+
 def dataset_statistics(
     flat: np.ndarray,
     image_shape: tuple[int, ...],
@@ -97,10 +113,7 @@ def dataset_statistics(
     batch_size: int = 2000,
 ) -> Statistics:
     """Feature statistics of a flat image array, streamed in batches."""
-    return statistics_of_images(
-        (as_images(flat[i : i + batch_size], image_shape) for i in range(0, len(flat), batch_size)),
-        extractor,
-    )
+    return statistics_of_images(dataset_images(flat, image_shape, batch_size), extractor)
 
 
 def run_statistics(
@@ -112,10 +125,7 @@ def run_statistics(
     batch_size: int = 2000,
 ) -> Statistics:
     """Feature statistics of ``n`` images a run generates from the prior."""
-    return statistics_of_images(
-        (as_images(b, image_shape) for b in iter_prior_samples(run, n, seed, batch_size)),
-        extractor,
-    )
+    return statistics_of_images(prior_images(run, image_shape, n, seed, batch_size), extractor)
 
 
 @dataclass(frozen=True)

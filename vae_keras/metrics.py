@@ -143,6 +143,11 @@ def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = 3) -> Pre
     return PrecisionRecall(precision, recall, k)
 
 
+def fraction_sizes(n: int, fractions: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0)) -> list[int]:
+    """Sample sizes for :func:`fid_infinity`: these fractions of the ``n`` generated samples."""
+    return [round(n * f) for f in fractions]
+
+
 @dataclass(frozen=True)
 class FIDInfinity:
     value: float

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-import numpy as np
 
+from vae_keras.evaluation import prior_latents
 from vae_keras.plots import tile
 from vae_keras.runs import TENSORBOARD_DIR
 
@@ -59,9 +59,7 @@ class PriorSamplesImage(keras.callbacks.Callback):
         self.log_dir = Path(log_dir)
         self.generator = generator
         self.image_shape = tuple(image_shape)
-        latent_dim = generator.input_shape[-1]
-        rng = np.random.default_rng(PRIOR_SAMPLES_SEED)
-        self.z = rng.standard_normal((PRIOR_SAMPLES, latent_dim)).astype("float32")
+        self.z = prior_latents(PRIOR_SAMPLES, generator.input_shape[-1], PRIOR_SAMPLES_SEED)
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):

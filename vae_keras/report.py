@@ -22,6 +22,7 @@ import numpy as np
 
 from vae_keras import evaluation, plots
 from vae_keras.background.figures import BACKGROUND_FIGURES, make_background_figures
+from vae_keras.classifier import MODEL_FILE as CLASSIFIER_FILE
 from vae_keras.data import load_dataset
 from vae_keras.runs import STATE_FILE, LoadedRun, RunError, load_run, write_json_atomic
 
@@ -84,7 +85,7 @@ def check_runs(config: ReportConfig) -> None:
     if config.cifar is not None and wants(config, "cifar10_reconstructions"):
         specs.append(config.cifar)
     missing = [s for s in specs if not (s.path / STATE_FILE).is_file()]
-    if wants(config, "sample_quality") and not (config.classifier / "classifier.keras").is_file():
+    if wants(config, "sample_quality") and not (config.classifier / CLASSIFIER_FILE).is_file():
         missing.append(RunSpec(config.classifier, "python scripts/train_classifier.py"))
     if missing:
         lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
@@ -204,19 +205,19 @@ QUALITY_METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
 
 
 def quality_row(
-    name: str, generated: np.ndarray, reference: np.ndarray, quick: bool
+    name: str, generated: np.ndarray, reference: np.ndarray, ref_stats, quick: bool
 ) -> dict[str, Any]:
-    """FID, KID, precision, recall and FID-infinity of one set of features against the reference."""
+    """FID, KID, precision, recall and FID-infinity of one set of features against the reference.
+
+    ``ref_stats`` are the statistics of ``reference``, computed once by the caller.
+    """
     from vae_keras import metrics
     from vae_keras.fid import compute_statistics, fid_from_statistics
 
-    ref_stats = compute_statistics(reference)
     kid = metrics.kid(generated, reference, subsets=10 if quick else 100)
     pr = metrics.precision_recall(reference, generated)
     n = len(generated)
-    inf = metrics.fid_infinity(
-        generated, ref_stats, [round(n * f) for f in (0.2, 0.4, 0.6, 0.8, 1)]
-    )
+    inf = metrics.fid_infinity(generated, ref_stats, metrics.fraction_sizes(n))
     return {
         "name": name,
         "n": n,
@@ -241,7 +242,7 @@ def sample_quality(config: ReportConfig, runs2, runs8, mnist, save: Callable) ->
     against 1/N for that run in both spaces (``fid_sample_size``).
     """
     from vae_keras.classifier import ClassifierFeatures
-    from vae_keras.fid import pixel_features
+    from vae_keras.fid import compute_statistics, pixel_features
 
     n, seed, shape = config.fid_samples, config.fid_seed, mnist.image_shape
     classifier = ClassifierFeatures(config.classifier)
@@ -257,10 +258,13 @@ def sample_quality(config: ReportConfig, runs2, runs8, mnist, save: Callable) ->
     rows: dict[str, list[dict[str, Any]]] = {}
     for space, extract in spaces.items():
         reference = np.asarray(extract(test), np.float64)
+        ref_stats = compute_statistics(reference)
         rows[space] = []
         for name, batch in images.items():
             rows[space].append(
-                quality_row(name, np.asarray(extract(batch), np.float64), reference, config.quick)
+                quality_row(
+                    name, np.asarray(extract(batch), np.float64), reference, ref_stats, config.quick
+                )
             )
             config.log(
                 f"  {space} {name}: FID {rows[space][-1]['fid']:.3f}, "

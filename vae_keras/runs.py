@@ -434,13 +434,20 @@ def start_run(run_dir: Path, config: RunConfig, fresh: bool) -> RunState | None:
             f"{run_dir} holds a run with a different configuration:\n  saved:     {saved}\n"
             f"  requested: {config}\nUse another --out directory, or --fresh to discard it."
         )
-    if not (run_dir / state.weights).is_file():
-        raise RunError(
-            f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
-        )
+    committed_weights(run_dir, state)
     if _read_if_file(run_dir / HISTORY_JSON) != state.history:
         write_history(run_dir, state.history)
     return state
+
+
+def committed_weights(run_dir: Path, state: RunState) -> Path:
+    """The weights file ``state`` names; a :class:`RunError` if it is missing."""
+    path = run_dir / state.weights
+    if not path.is_file():
+        raise RunError(
+            f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
+        )
+    return path
 
 
 def _read_if_file(path: Path) -> Any:
@@ -519,7 +526,7 @@ def restore_checkpoint(
     """
     import numpy as np
 
-    load_weights(models, run_dir / state.weights)
+    load_weights(models, committed_weights(run_dir, state))
     variable = models.seed_generator.state
     variable.assign(np.asarray(state.seed_generator_state, dtype=variable.dtype))
     if record_config and read_config(run_dir) != config:  # a finished run extended to more epochs
@@ -602,10 +609,7 @@ def load_run(run_dir: str | os.PathLike, hint: str | None = None) -> LoadedRun:
     if state is None or not (run_dir / CONFIG_FILE).is_file():
         raise RunError(f"No trained run in {run_dir} ({STATE_FILE} or {CONFIG_FILE} missing).{how}")
     config = read_config(run_dir)
-    if not (run_dir / state.weights).is_file():
-        raise RunError(
-            f"{run_dir / STATE_FILE} names {state.weights}, which is missing. {FRESH_HINT}"
-        )
+    weights = committed_weights(run_dir, state)
     models = build_from_config(config)
-    load_weights(models, run_dir / state.weights)
+    load_weights(models, weights)
     return LoadedRun(models, config, state.history, run_dir)

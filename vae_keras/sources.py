@@ -37,18 +37,10 @@ def image_batches(
             )
         dataset = load_dataset(name, data_dir)
         flat = getattr(dataset, f"x_{split}")[:n]
-        shape = dataset.image_shape
-        return (
-            evaluation.as_images(flat[i : i + batch_size], shape)
-            for i in range(0, len(flat), batch_size)
-        )
+        return evaluation.dataset_images(flat, dataset.image_shape, batch_size)
     if path.is_dir() and (path / CONFIG_FILE).is_file():
         run = load_run(path)
-        shape = IMAGE_SHAPES[run.config.dataset]
-        return (
-            evaluation.as_images(b, shape)
-            for b in evaluation.iter_prior_samples(run, n, seed, batch_size)
-        )
+        return evaluation.prior_images(run, IMAGE_SHAPES[run.config.dataset], n, seed, batch_size)
     if path.is_dir():
         return iter_png_batches(path, n, batch_size)
     raise FIDInputError(
