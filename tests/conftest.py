@@ -6,6 +6,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -18,6 +22,22 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_script(*args, env=None, timeout=600):
+    """Run ``python *args`` from the project's root as a user would; the finished process."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def synthetic_images(n: int, shape=(28, 28), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images: one of ten random prototype patterns per label, plus noise."""
     rng = np.random.default_rng(seed)
@@ -25,6 +45,15 @@ def synthetic_images(n: int, shape=(28, 28), seed: int = 0) -> tuple[np.ndarray,
     labels = rng.integers(0, 10, size=n)
     images = prototypes[labels] + 0.1 * rng.standard_normal((n, *shape))
     return (np.clip(images, 0, 1) * 255).astype(np.uint8), labels.astype(np.uint8)
+
+
+def synthetic_dataset(n_train: int, n_test: int) -> Dataset:
+    """A validated 28 x 28 :class:`Dataset` of :func:`synthetic_images` (seeds 1 and 2)."""
+    x_train, y_train = synthetic_images(n_train, seed=1)
+    x_test, y_test = synthetic_images(n_test, seed=2)
+    xtr, ytr = validate_split(x_train, y_train, (28, 28), "synthetic", "train")
+    xte, yte = validate_split(x_test, y_test, (28, 28), "synthetic", "test")
+    return Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
 
 
 def write_npz(folder, name="mnist", n_train=300, n_test=100, shape=(28, 28), **overrides):
@@ -40,11 +69,7 @@ def write_npz(folder, name="mnist", n_train=300, n_test=100, shape=(28, 28), **o
 
 @pytest.fixture
 def tiny_dataset() -> Dataset:
-    x_train, y_train = synthetic_images(512, seed=1)
-    x_test, y_test = synthetic_images(128, seed=2)
-    xtr, ytr = validate_split(x_train, y_train, (28, 28), "synthetic", "train")
-    xte, yte = validate_split(x_test, y_test, (28, 28), "synthetic", "test")
-    return Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+    return synthetic_dataset(512, 128)
 
 
 @pytest.fixture

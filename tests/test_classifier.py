@@ -1,14 +1,11 @@
 """The MNIST classifier behind the `classifier` feature space: it learns, loads, and serves FID."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_images
+from conftest import run_script, synthetic_images, write_npz
 
 from vae_keras import classifier
 from vae_keras.data import Dataset, load_dataset, validate_split
@@ -40,58 +37,21 @@ def test_the_classifier_learns_and_its_files_load_in_safe_mode(trained):
 
 def test_compute_fid_with_classifier_features(trained, tmp_path):
     out, _, _ = trained
-    from conftest import write_npz
-
     write_npz(tmp_path, n_train=200, n_test=200)
     record = tmp_path / "record.json"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "scripts/compute_fid.py",
-            "mnist:train",
-            "mnist:test",
-            "--n",
-            "200",
-            "--features",
-            "classifier",
-            "--classifier",
-            str(out),
-            "--metrics",
-            "fid,kid",
-            "--data-dir",
-            str(tmp_path),
-            "--json",
-            str(record),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    data_args = ["--data-dir", tmp_path]
+    result = run_script(
+        "scripts/compute_fid.py", "mnist:train", "mnist:test", "--n", "200",
+        "--features", "classifier", "--classifier", out, "--metrics", "fid,kid",
+        *data_args, "--json", record,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(record.read_text())
     assert data["features"] == "classifier" and data["fid"] > 0 and "mean" in data["kid"]
-    missing = subprocess.run(
-        [
-            sys.executable,
-            "scripts/compute_fid.py",
-            "mnist:train",
-            "mnist:test",
-            "--features",
-            "classifier",
-            "--classifier",
-            str(tmp_path / "none"),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    missing = run_script(
+        "scripts/compute_fid.py", "mnist:train", "mnist:test", "--features", "classifier",
+        "--classifier", tmp_path / "none", *data_args,
+    )  # fmt: skip
     assert missing.returncode == 2 and "python scripts/train_classifier.py" in missing.stderr
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_npz
+from conftest import run_script, write_npz
 
 from vae_keras import evaluation
 from vae_keras.data import load_dataset
@@ -145,27 +145,12 @@ def test_compute_fid_script_writes_a_record(tiny, tmp_path):
 def test_compute_fid_script_computes_every_metric(tiny, tmp_path):
     folder, _, run = tiny
     out = tmp_path / "all.json"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(folder)}
-    command = [sys.executable, "scripts/compute_fid.py", str(run.run_dir), "mnist:test"]
-    result = subprocess.run(
-        [
-            *command,
-            "--n",
-            "60",
-            "--metrics",
-            "fid,kid,precision,recall,fid_infinity",
-            "--json",
-            str(out),
-            "--save-stats",
-            str(tmp_path / "a.npz"),
-            str(tmp_path / "b.npz"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {"VAE_KERAS_DATA_DIR": str(folder)}
+    result = run_script(
+        "scripts/compute_fid.py", run.run_dir, "mnist:test", "--n", "60",
+        "--metrics", "fid,kid,precision,recall,fid_infinity", "--json", out,
+        "--save-stats", tmp_path / "a.npz", tmp_path / "b.npz", env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads(out.read_text())
     a, b = Statistics.load(tmp_path / "a.npz"), Statistics.load(tmp_path / "b.npz")
@@ -176,24 +161,9 @@ def test_compute_fid_script_computes_every_metric(tiny, tmp_path):
     assert [n for n, _ in points] == [12, 24, 36, 48, 60]
     assert record["features"] == "pixels" and record["seed"] == 1234
     # statistics files serve FID only
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "scripts/compute_fid.py",
-            str(tmp_path / "a.npz"),
-            "mnist:test",
-            "--metrics",
-            "kid",
-            "--n",
-            "60",
-            "--json",
-            str(tmp_path / "x.json"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    refused = run_script(
+        "scripts/compute_fid.py", tmp_path / "a.npz", "mnist:test", "--metrics", "kid",
+        "--n", "60", "--json", tmp_path / "x.json", env=env,
+    )  # fmt: skip
     assert refused.returncode == 2 and "serve FID only" in refused.stderr
     assert not (tmp_path / "x.json").exists()

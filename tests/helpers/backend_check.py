@@ -20,10 +20,9 @@ import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import synthetic_images  # noqa: E402
+from conftest import synthetic_dataset  # noqa: E402
 
 from vae_keras import model as vae_model  # noqa: E402
-from vae_keras.data import Dataset, validate_split  # noqa: E402
 from vae_keras.runs import RunConfig, load_run  # noqa: E402
 from vae_keras.training import train  # noqa: E402
 
@@ -43,11 +42,8 @@ out["numpy_loss"] = float(np.mean(bce + kl))
 out["passes_through"] = bool(np.array_equal(keras.ops.convert_to_numpy(passed), p))
 
 # 2. Training on a small synthetic set
-x_train, y_train = synthetic_images(640, seed=1)
-x_test, y_test = synthetic_images(128, seed=2)
-xtr, ytr = validate_split(x_train, y_train, (28, 28))
-xte, yte = validate_split(x_test, y_test, (28, 28))
-dataset = Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+dataset = synthetic_dataset(640, 128)
+xte, yte = dataset.x_test, dataset.y_test
 config = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=5)
 
 

@@ -19,17 +19,12 @@ tf.config.set_logical_device_configuration(
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import synthetic_images  # noqa: E402
+from conftest import synthetic_dataset  # noqa: E402
 
-from vae_keras.data import Dataset, validate_split  # noqa: E402
 from vae_keras.runs import RunConfig, load_run  # noqa: E402
 from vae_keras.training import TrainOptions, train  # noqa: E402
 
-x_train, y_train = synthetic_images(640, seed=1)
-x_test, y_test = synthetic_images(128, seed=2)
-xtr, ytr = validate_split(x_train, y_train, (28, 28))
-xte, yte = validate_split(x_test, y_test, (28, 28))
-dataset = Dataset("mnist", (28, 28), xtr, ytr, xte, yte, "synthetic")
+dataset = synthetic_dataset(640, 128)
 config = RunConfig(intermediate_dim=64, latent_dim=2, epochs=3, batch_size=64, seed=3)
 out = {"devices": [d.name for d in tf.config.list_logical_devices("CPU")]}
 with tempfile.TemporaryDirectory() as tmp:
