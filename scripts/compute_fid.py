@@ -25,7 +25,8 @@ from pathlib import Path
 
 from vae_keras.cli import guarded
 
-METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
+METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")  # = vae_keras.metrics.METRICS,
+# repeated so that --help does not import the package (and TensorFlow)
 
 
 def slug(source: str) -> str:
@@ -83,9 +84,9 @@ def main(argv=None) -> int:
     if args.n < 2:
         parser.error(f"--n must be at least 2, got {args.n}")
 
-    from vae_keras import metrics
     from vae_keras.data import DataError
     from vae_keras.fid import FIDInputError, compute_statistics, fid_from_statistics, get_extractor
+    from vae_keras.metrics import sample_quality
     from vae_keras.runs import RunError, atomic_path
     from vae_keras.sources import source_features, source_statistics
 
@@ -99,37 +100,27 @@ def main(argv=None) -> int:
                 source_statistics(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
                 for s in sources
             ]
+            record.update(n_generated=stats[0].n, n_reference=stats[1].n)
+            record["fid"] = fid_from_statistics(*stats)
         else:
             features = [
                 source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
                 for s in sources
             ]
             stats = [compute_statistics(f) for f in features]
-        record.update(n_a=stats[0].n, n_b=stats[1].n, seed=args.seed)
-        if "fid" in metrics_asked:
-            record["fid"] = fid_from_statistics(*stats)
-        if "kid" in metrics_asked:
-            result = metrics.kid(features[0], features[1], seed=args.seed)
-            record["kid"] = {
-                "mean": result.mean,
-                "std": result.std,
-                "subsets": result.subsets,
-                "subset_size": result.subset_size,
-            }
-        if "precision" in metrics_asked or "recall" in metrics_asked:
-            pr = metrics.precision_recall(features[1], features[0])
-            record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
-        if "fid_infinity" in metrics_asked:
-            sizes = metrics.fraction_sizes(len(features[0]))
-            inf = metrics.fid_infinity(features[0], stats[1], sizes, seed=args.seed)
-            record["fid_infinity"] = {"value": inf.value, "slope": inf.slope, "points": inf.points}
+            record.update(
+                sample_quality(
+                    features[0], features[1], metrics_asked, args.seed, reference_stats=stats[1]
+                )
+            )
+        record["seed"] = args.seed
     except (DataError, FIDInputError, RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     record["seconds"] = round(time.perf_counter() - start, 2)
     print(
         f"{args.source_a} against {args.source_b} [{args.features}, n = "
-        f"{stats[0].n} / {stats[1].n}]:"
+        f"{record['n_generated']} / {record['n_reference']}]:"
     )
     for name in METRICS:
         if name in record:

@@ -46,7 +46,12 @@ def main(argv=None) -> int:
         "--readme", default="README.md", help="README whose results table to rewrite"
     )
     parser.add_argument("--no-readme", action="store_true")
-    parser.add_argument("--only", nargs="+", default=None, help="draw only these figures")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        help="run only these steps: figure names, or fid, fid_maps, sample_quality, likelihood",
+    )
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz and cifar10.npz")
     parser.add_argument(
         "--classifier",
@@ -66,13 +71,14 @@ def main(argv=None) -> int:
 
     from vae_keras.data import DataError
     from vae_keras.fid import FIDInputError
-    from vae_keras.report import FIGURES, ReportConfig, RunSpec, make_report
+    from vae_keras.report import FIGURES, STEP_NAMES, ReportConfig, RunSpec, make_report
     from vae_keras.runs import RunError
 
     if args.only:
-        unknown = sorted(set(args.only) - set(FIGURES))
+        choices = [*FIGURES, *(s for s in STEP_NAMES if s not in FIGURES)]
+        unknown = sorted(set(args.only) - set(choices))
         if unknown:
-            parser.error(f"unknown figure(s) {unknown}; choose from {list(FIGURES)}")
+            parser.error(f"unknown figure(s) or step(s) {unknown}; choose from {choices}")
     runs = Path(args.runs_dir)
 
     def specs(paths, latent, script="train_mnist.py"):

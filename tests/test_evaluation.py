@@ -130,7 +130,8 @@ def test_compute_fid_script_writes_a_record(tiny, tmp_path):
     record = json.loads(out.read_text())
     a, b = Statistics.load(tmp_path / "a.npz"), Statistics.load(tmp_path / "b.npz")
     assert record["fid"] == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
-    assert record["n_a"] == 300 and record["n_b"] == 300 and f"{record['fid']:.4f}" in result.stdout
+    assert record["n_generated"] == 300 and record["n_reference"] == 300
+    assert f"{record['fid']:.4f}" in result.stdout
     bad = subprocess.run(
         [sys.executable, "scripts/compute_fid.py", "mnist:valid", "mnist:test"],
         cwd=ROOT,

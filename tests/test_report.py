@@ -11,7 +11,7 @@ from conftest import write_npz
 from matplotlib.image import imread
 
 from vae_keras.data import load_dataset
-from vae_keras.report import FIGURES, README_END, README_START, results_table
+from vae_keras.report import FIGURES, README_END, README_START, STEP_NAMES, results_table
 from vae_keras.runs import RunConfig
 from vae_keras.training import train
 
@@ -82,6 +82,17 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         "old table" not in text and text.startswith("# title") and text.rstrip().endswith("after")
     )
     assert results_table(results) in text
+    assert [s["step"] for s in results["report_steps"]] == list(STEP_NAMES)  # all, in order
+    assert all(s["seconds"] >= 0 for s in results["report_steps"])
+    assert "Steps of `scripts/make_figures.py`: mnist_latent_space" in text
+    assert "[10/15] likelihood" in result.stdout  # progress: each step announced and timed
+    assert "latent 8, k = 10: 200/200 images" in result.stdout  # the 200 test images
+    quality = results["sample_quality"]["rows"]["classifier"]
+    assert {"fid", "kid", "precision", "recall", "fid_infinity"} <= set(quality[0])
+    # the pixel rows and the FID step draw the same prior samples: the same Frechet distances
+    fids = {f["run_dir"]: f["fid"] for f in results["fid"]["runs"]}
+    for row in results["sample_quality"]["rows"]["pixels"][1:]:
+        assert row["fid"] == pytest.approx(fids[row["name"]], rel=1e-9)
     assert f"{results['fid']['summary']['latent8']['mean']:.2f}" in text
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -100,6 +111,10 @@ def test_only_one_figure(tiny_runs, tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["figures"]) == {"mnist_samples", "em_gmm"}
     assert set(results["background"]) == {"em_gmm"}
+    only("fid")  # a measurement without a figure
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["fid"]["summary"]["latent8"]["n"] == 3
+    assert [s["step"] for s in results["report_steps"]] == ["fid"]
 
 
 def test_missing_runs_name_the_commands(tiny_runs, tmp_path):
@@ -122,4 +137,4 @@ def test_missing_runs_name_the_commands(tiny_runs, tmp_path):
 def test_unknown_figure_is_refused(tiny_runs, tmp_path):
     _, data_dir, runs = tiny_runs
     result = run_make_figures("--only", "nope", data_dir=data_dir)
-    assert result.returncode == 2 and "unknown figure(s) ['nope']" in result.stderr
+    assert result.returncode == 2 and "unknown figure(s) or step(s) ['nope']" in result.stderr

@@ -15,6 +15,7 @@ levels as in the slides' code (so the numbers are not those of binarised MNIST).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -105,14 +106,20 @@ def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndar
 
 
 def importance_weighted_log_likelihood(
-    models: VAEModels, x: np.ndarray, k: int = 1000, seed: int = 0, max_rows: int = 50_000
+    models: VAEModels,
+    x: np.ndarray,
+    k: int = 1000,
+    seed: int = 0,
+    max_rows: int = 50_000,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Per-example ``log p_k(x)`` (nats), in batches of at most ``max_rows`` decoded samples.
 
     The log weights come from :func:`log_weights_model` (compiled, float32); the
     log-sum-exp over the k samples is taken in float64. Example ``i``'s noise
     depends on ``(seed, i)`` only (:func:`example_noise`), so the result does not
-    depend on ``max_rows``.
+    depend on ``max_rows``. ``progress``, if given, is called with the number of
+    examples done after each batch.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
@@ -125,6 +132,8 @@ def importance_weighted_log_likelihood(
         epsilon = example_noise(seed, indices, k, latent_dim).transpose(1, 0, 2)
         w = to_numpy(model.predict_on_batch([x[start : indices.stop], epsilon.astype("float32")]))
         out.append(logsumexp(w.astype(np.float64), axis=1) - math.log(k))
+        if progress is not None:
+            progress(indices.stop)
     return np.concatenate(out)
 
 

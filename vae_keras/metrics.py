@@ -8,13 +8,16 @@ and compute in float64, in batches where memory would otherwise grow with N^2.
 * :func:`precision_recall`: the k-nearest-neighbour manifold estimate of fidelity and
   diversity (Kynkaanniemi et al. 2019);
 * :func:`fid_infinity`: the Frechet distance extrapolated to infinitely many
-  generated samples (Chong & Forsyth 2020), removing FID's sample-size bias.
+  generated samples (Chong & Forsyth 2020), removing FID's sample-size bias;
+* :func:`sample_quality`: any of them for one pair of feature sets, as one record
+  (the format of ``scripts/compute_fid.py --json`` and of ``results.json``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -154,6 +157,7 @@ class FIDInfinity:
     slope: float
     points: list[tuple[int, float]]
     seed: int
+    repeats: int
 
 
 def fid_infinity(
@@ -161,25 +165,88 @@ def fid_infinity(
     reference: Statistics,
     sizes: Sequence[int] = (2000, 4000, 6000, 8000, 10000),
     seed: int = 0,
+    repeats: int = 3,
 ) -> FIDInfinity:
     """FID extrapolated to infinitely many generated samples (Chong & Forsyth 2020, FID_inf).
 
     FID computed from N generated samples is biased upwards, and the bias is
     linear in 1/N to first order: ``FID_N ~ FID_inf + slope / N``. The function
     computes FID for random subsets of ``sizes`` generated rows (against the
-    ``reference`` statistics), fits that line by least squares and returns its
-    intercept at ``1/N = 0`` with the fitted points.
+    ``reference`` statistics), averaged over ``repeats`` subsets at each size
+    smaller than the whole set (one subset of a pool this small is too noisy for
+    the fit: the paper draws its subsets from 50,000 images), fits that line by
+    least squares and returns its intercept at ``1/N = 0`` with the fitted points.
     """
     x = _as_features("generated", generated)
     sizes = sorted({min(int(s), len(x)) for s in sizes})
     if len(sizes) < 2:
         raise FIDInputError(f"fid_infinity needs two sample sizes or more, got {sizes}.")
+    if repeats < 1:
+        raise FIDInputError(f"fid_infinity needs repeats >= 1, got {repeats}.")
     rng = np.random.default_rng(seed)
     points = []
     for size in sizes:
-        subset = x[rng.choice(len(x), size, replace=False)]
-        points.append((size, fid_from_statistics(compute_statistics(subset), reference)))
+        draws = 1 if size == len(x) else repeats  # the whole set is the same set every time
+        values = [
+            fid_from_statistics(
+                compute_statistics(x[rng.choice(len(x), size, replace=False)]), reference
+            )
+            for _ in range(draws)
+        ]
+        points.append((size, float(np.mean(values))))
     inverse = np.array([1.0 / n for n, _ in points])
     values = np.array([f for _, f in points])
     slope, intercept = np.polyfit(inverse, values, 1)
-    return FIDInfinity(float(intercept), float(slope), points, seed)
+    return FIDInfinity(float(intercept), float(slope), points, seed, repeats)
+
+
+#: The metrics :func:`sample_quality` knows, in the order they are reported.
+METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
+
+
+def sample_quality(
+    generated: np.ndarray,
+    reference: np.ndarray,
+    metrics: Sequence[str] = METRICS,
+    seed: int = 0,
+    kid_subsets: int = 100,
+    reference_stats: Statistics | None = None,
+) -> dict[str, Any]:
+    """The ``metrics`` of ``generated`` features against ``reference`` features, as one record.
+
+    ``{"fid": float, "kid": {"mean", "std", "subsets", "subset_size"}, "precision":
+    float, "recall": float, "k": int, "fid_infinity": {"value", "slope", "points",
+    "repeats"}}``, with only the keys asked for; ``seed`` fixes KID's and
+    FID-infinity's random subsets. ``reference_stats`` (``compute_statistics`` of
+    ``reference``) may be given when the caller compares several sets with one reference.
+    """
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown or not metrics:
+        raise FIDInputError(f"Unknown metrics {unknown}; choose from {', '.join(METRICS)}.")
+    generated = _as_features("generated", generated)
+    reference = _as_features("reference", reference)
+    if reference_stats is None:
+        reference_stats = compute_statistics(reference)
+    record: dict[str, Any] = {"n_generated": len(generated), "n_reference": len(reference)}
+    if "fid" in metrics:
+        record["fid"] = fid_from_statistics(compute_statistics(generated), reference_stats)
+    if "kid" in metrics:
+        k = kid(generated, reference, subsets=kid_subsets, seed=seed)
+        record["kid"] = {
+            "mean": k.mean,
+            "std": k.std,
+            "subsets": k.subsets,
+            "subset_size": k.subset_size,
+        }
+    if "precision" in metrics or "recall" in metrics:
+        pr = precision_recall(reference, generated)
+        record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
+    if "fid_infinity" in metrics:
+        inf = fid_infinity(generated, reference_stats, fraction_sizes(len(generated)), seed=seed)
+        record["fid_infinity"] = {
+            "value": inf.value,
+            "slope": inf.slope,
+            "points": inf.points,
+            "repeats": inf.repeats,
+        }
+    return record

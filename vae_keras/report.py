@@ -1,8 +1,9 @@
 """Trained runs in, every figure of the slides plus ``results.json`` and the README table out.
 
-``scripts/make_figures.py`` is a thin wrapper around :func:`make_report`. The
-figure names are the contract with the README; each is drawn by a function of
-:mod:`vae_keras.plots` from arrays computed here.
+``scripts/make_figures.py`` is a thin wrapper around :func:`make_report`, which
+runs the steps listed in :data:`STEPS` in order (one function per figure or
+measurement), timing each. The figure names are the contract with the README;
+each is drawn by a function of :mod:`vae_keras.plots` from arrays computed here.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,12 @@ from typing import Any
 import numpy as np
 
 from vae_keras import evaluation, plots
-from vae_keras.background.figures import BACKGROUND_FIGURES, make_background_figures
+from vae_keras.background import figures as background
+from vae_keras.background.figures import BACKGROUND_FIGURES
 from vae_keras.classifier import MODEL_FILE as CLASSIFIER_FILE
-from vae_keras.data import load_dataset
+from vae_keras.data import Dataset, load_dataset
+from vae_keras.fid import Statistics, compute_statistics, pixel_features
+from vae_keras.progress import Progress, format_seconds
 from vae_keras.runs import STATE_FILE, LoadedRun, RunError, load_run, write_json_atomic
 
 #: Figures in the order of the slides.
@@ -85,17 +90,17 @@ def check_runs(config: ReportConfig) -> None:
     if config.cifar is not None and wants(config, "cifar10_reconstructions"):
         specs.append(config.cifar)
     missing = [s for s in specs if not (s.path / STATE_FILE).is_file()]
-    if wants(config, "sample_quality") and not (config.classifier / CLASSIFIER_FILE).is_file():
+    quality = next(s for s in STEPS if s.name == "sample_quality")
+    if quality.wanted(config) and not (config.classifier / CLASSIFIER_FILE).is_file():
         missing.append(RunSpec(config.classifier, "python scripts/train_classifier.py"))
     if missing:
         lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
         raise RunError(f"Missing trained runs; train them first:\n{lines}")
 
 
-def wants(config: ReportConfig, name: str) -> bool:
-    if name == "sample_quality":  # a step, not a figure: wanted with either of its figures
-        return config.only is None or any(f in config.only for f in QUALITY_FIGURES)
-    return config.only is None or name in config.only
+def wants(config: ReportConfig, figure: str) -> bool:
+    """Whether the report draws ``figure`` (every figure unless ``--only`` names some)."""
+    return config.only is None or figure in config.only
 
 
 def utc_timestamp() -> str:
@@ -180,14 +185,285 @@ def training_summary(run: LoadedRun) -> dict[str, Any]:
     }
 
 
-def likelihood_summary(runs: Sequence[LoadedRun], x: np.ndarray, k: int) -> list[dict[str, Any]]:
+def mean_std(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+        "n": len(values),
+    }
+
+
+# ---------------------------------------------------------------------------
+# The report: what every step shares, then one function per figure or measurement
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What the steps share: the configuration, MNIST, the loaded runs, the results so far.
+
+    Prior samples are drawn once per run (:meth:`prior_samples`) and serve the
+    sample grid, the FID and the sample-quality metrics alike.
+    """
+
+    config: ReportConfig
+    mnist: Dataset
+    runs2: list[LoadedRun]
+    runs8: list[LoadedRun]
+    results: dict[str, Any]
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    reference_stats: Statistics | None = None  # pixel statistics of the MNIST test set
+
+    @property
+    def out(self) -> Path:
+        return Path(self.config.out_dir)
+
+    def log(self, line: str) -> None:
+        self.config.log(line)
+
+    def save(self, name: str, fig, what: str) -> None:
+        """Write ``figures/<name>.png`` (atomically) and say in results.json what it shows."""
+        plots.save_figure(fig, self.out / f"{name}.png")
+        self.results["figures"][name] = what
+        self.log(f"  wrote {self.out / f'{name}.png'}")
+
+    def prior_samples(self, run: LoadedRun) -> np.ndarray:
+        """The ``fid_samples`` decoded prior samples of ``run`` (seed ``fid_seed``), drawn once."""
+        key = str(run.run_dir)
+        if key not in self.samples:
+            self.samples[key] = evaluation.sample_prior(
+                run, self.config.fid_samples, self.config.fid_seed
+            )
+        return self.samples[key]
+
+
+def latent_space(r: Report) -> None:
+    run2, mnist = r.runs2[0], r.mnist
+    z = run2.models.encoder.predict(mnist.x_test, batch_size=2000, verbose=0)
+    fig = plots.latent_scatter(
+        z, mnist.y_test, f"MNIST test set in the latent space of the 2-D VAE ({len(z)} digits)"
+    )
+    r.save("mnist_latent_space", fig, f"encoder z_mean of the MNIST test set, {run2.run_dir}")
+
+
+def manifold(r: Report) -> None:
+    run2, n = r.runs2[0], r.config.manifold_n
+    grid_x, grid_y, z = evaluation.manifold_latents(n)
+    images = run2.models.generator.predict(z, verbose=0)
+    fig = plots.manifold(
+        images,
+        grid_x,
+        grid_y,
+        r.mnist.image_shape,
+        f"Decoded {n}x{n} grid of norm.ppf quantiles (2-D VAE)",
+    )
+    r.save(
+        "mnist_manifold", fig, f"generator on norm.ppf(linspace(0.05, 0.95, {n}))^2, {run2.run_dir}"
+    )
+
+
+def mnist_reconstructions(r: Report) -> None:
+    run8, x = r.runs8[0], r.mnist.x_test[:20]
+    fig = plots.reconstructions(
+        x,
+        evaluation.reconstruct(run8, x),
+        r.mnist.image_shape,
+        f"MNIST test digits and their reconstructions (latent {run8.config.latent_dim})",
+    )
+    r.save("mnist_reconstructions", fig, f"vae(x) of the first 20 test digits, {run8.run_dir}")
+
+
+def mnist_samples(r: Report) -> None:
+    run8 = r.runs8[0]
+    samples = r.prior_samples(run8)[:64]  # the first 64 of the FID samples
+    fig = plots.image_grid(
+        samples,
+        8,
+        8,
+        r.mnist.image_shape,
+        f"64 samples from N(0, I), decoded (latent {run8.config.latent_dim})",
+    )
+    r.save("mnist_samples", fig, f"generator(z), z ~ N(0, I), {run8.run_dir}")
+
+
+def cifar10(r: Report) -> None:
+    cifar = load_dataset("cifar10", r.config.data_dir)
+    if wants(r.config, "cifar10_samples"):
+        pick = np.random.default_rng(0).choice(len(cifar.x_test), 64, replace=False)
+        fig = plots.image_grid(
+            cifar.x_test[pick], 8, 8, cifar.image_shape, "Randomly chosen 64 images from CIFAR-10"
+        )
+        r.save("cifar10_samples", fig, "64 random CIFAR-10 test images (seed 0)")
+    if r.config.cifar is not None and wants(r.config, "cifar10_reconstructions"):
+        run_c = r.config.cifar.load()
+        r.results["training"].append(training_summary(run_c))
+        x = cifar.x_test[:30]
+        fig = plots.reconstructions(
+            x,
+            evaluation.reconstruct(run_c, x),
+            cifar.image_shape,
+            f"CIFAR-10 images vs reconstructions (latent {run_c.config.latent_dim})",
+            labels=("images", "reconstructions"),
+        )
+        what = f"vae(x) of the first 30 test images, {run_c.run_dir}"
+        r.save("cifar10_reconstructions", fig, what)
+
+
+def fid(r: Report) -> None:
+    """The slides' number: pixel-space FID of each run's prior samples against MNIST test."""
+    config, shape = r.config, r.mnist.image_shape
+    r.reference_stats = reference = evaluation.dataset_statistics(r.mnist.x_test, shape)
+    fid_runs = []
+    for run in (*r.runs8, *r.runs2):
+        generated = compute_statistics(r.prior_samples(run))
+        result = evaluation.fid_result(run, generated, reference, config.fid_seed)
+        fid_runs.append(asdict(result))
+        r.log(f"  {run.run_dir}: FID {result.fid:.3f}")
+    latents = sorted({f["latent_dim"] for f in fid_runs})
+    r.results["fid"] = {
+        "protocol": (
+            "slides' architecture (784-256-d), trained 50 epochs, batch 256, RMSprop; "
+            f"{config.fid_samples} images decoded from z ~ N(0, I) "
+            f"(sample seed {config.fid_seed}), "
+            f"decoder means in [0, 1]; Frechet distance in pixel space (784 features) against the "
+            f"{reference.n} MNIST test images"
+        ),
+        "slides": SLIDES_FID,
+        "runs": fid_runs,
+        "summary": {
+            f"latent{d}": mean_std([f["fid"] for f in fid_runs if f["latent_dim"] == d])
+            for d in latents
+        },
+    }
+
+
+def fid_maps(r: Report) -> None:
+    """Per-pixel means and variances behind the FID of the first latent-8 run."""
+    run8, shape = r.runs8[0], r.mnist.image_shape
+    if r.reference_stats is None:
+        r.reference_stats = evaluation.dataset_statistics(r.mnist.x_test, shape)
+    reference, generated = r.reference_stats, compute_statistics(r.prior_samples(run8))
+    arrays = (reference.mu, np.diag(reference.sigma), generated.mu, np.diag(generated.sigma))
+    if wants(r.config, "fid_mean_variance"):
+        r.save(
+            "fid_mean_variance",
+            plots.mean_variance(*arrays, shape),
+            f"per-pixel mean and variance, MNIST test vs {generated.n} samples of {run8.run_dir}",
+        )
+    if wants(r.config, "fid_differences"):
+        r.save(
+            "fid_differences",
+            plots.differences(*arrays, shape),
+            f"generated minus real per-pixel mean and variance, {run8.run_dir}",
+        )
+
+
+def sample_quality(r: Report) -> None:
+    """Every metric of :mod:`vae_keras.metrics`, in pixel and classifier features; two figures.
+
+    For each latent-2 and latent-8 run (its ``fid_samples`` prior samples) and for
+    a reference row, the first ``fid_samples`` MNIST training images: against the
+    MNIST test images. Also the classes the classifier gives the first latent-8
+    run's samples against the test labels (``mnist_class_coverage``) and FID
+    against 1/N for that run in both spaces (``fid_sample_size``).
+    """
+    from vae_keras.classifier import ClassifierFeatures
+    from vae_keras.metrics import METRICS, sample_quality
+
+    config, mnist, shape = r.config, r.mnist, r.mnist.image_shape
+    n, seed = config.fid_samples, config.fid_seed
+    classifier = ClassifierFeatures(config.classifier)
+    spaces = {"pixels": pixel_features, "classifier": classifier}
+    flat = {
+        "MNIST train (reference)": mnist.x_train[:n],
+        **{str(run.run_dir): r.prior_samples(run) for run in (*r.runs2, *r.runs8)},
+    }
+    test = evaluation.as_images(mnist.x_test, shape)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    progress = Progress("sample quality", len(spaces) * len(flat), "rows", r.log, every=0.0)
+    for space, extract in spaces.items():
+        reference = np.asarray(extract(test), np.float64)
+        ref_stats = compute_statistics(reference)
+        rows[space] = []
+        for name, images in flat.items():
+            features = np.asarray(extract(evaluation.as_images(images, shape)), np.float64)
+            record = sample_quality(
+                features,
+                reference,
+                seed=seed,
+                kid_subsets=10 if config.quick else 100,
+                reference_stats=ref_stats,
+            )
+            rows[space].append({"name": name, **record})
+            r.log(f"  {space} {name}: FID {record['fid']:.3f}, KID {record['kid']['mean']:.4f}")
+            progress.update(sum(map(len, rows.values())))
+
+    def value(row: dict[str, Any], metric: str) -> float:
+        v = row[metric]
+        return v["mean"] if metric == "kid" else v["value"] if metric == "fid_infinity" else v
+
+    summary = {}
+    for space, space_rows in rows.items():
+        for latent, runs in (("latent2", r.runs2), ("latent8", r.runs8)):
+            names = {str(run.run_dir) for run in runs}
+            picked = [row for row in space_rows if row["name"] in names]
+            summary[f"{space} {latent}"] = {
+                m: mean_std([value(row, m) for row in picked]) for m in METRICS
+            }
+    first8 = str(r.runs8[0].run_dir)
+    if wants(config, "fid_sample_size"):
+        curves = {}
+        for space, space_rows in rows.items():
+            inf = next(row["fid_infinity"] for row in space_rows if row["name"] == first8)
+            curves[space] = (inf["points"], inf["value"], inf["slope"])
+        r.save(
+            "fid_sample_size",
+            plots.fid_sample_size(
+                curves, f"FID against sample size, latent-{r.runs8[0].config.latent_dim} VAE"
+            ),
+            f"FID of 20 % to 100 % of {n} samples of {first8} vs MNIST test, fitted in 1/N",
+        )
+    if wants(config, "mnist_class_coverage"):
+        predicted = classifier.classes(evaluation.as_images(flat[first8], shape))
+        r.save(
+            "mnist_class_coverage",
+            plots.class_coverage(
+                predicted, mnist.y_test, f"Digits generated by {first8} (classifier) vs MNIST test"
+            ),
+            f"classes of {n} prior samples of {first8} by the classifier, against test labels",
+        )
+    r.results["sample_quality"] = {
+        "features": list(spaces),
+        "n": n,
+        "sample_seed": seed,
+        "rows": rows,
+        "summary": summary,
+    }
+
+
+def training_curves(r: Report) -> None:
+    run2, run8 = r.runs2[0], r.runs8[0]
+    fig = plots.training_curves(
+        {f"latent {run.config.latent_dim}": run.history for run in (run2, run8)},
+        "Training curves of the slides' VAE on MNIST",
+    )
+    r.save("mnist_training_curves", fig, f"history.json of {run2.run_dir} and {run8.run_dir}")
+
+
+def likelihood(r: Report) -> None:
     """Test-set ELBO and the k-sample importance-weighted bound, in nats per image."""
     from vae_keras import likelihood
 
+    quick = r.config.quick
+    x = r.mnist.x_test[:500] if quick else r.mnist.x_test
+    k = 10 if quick else r.config.likelihood_k
     rows = []
-    for run in runs:
+    for run in (r.runs2[0], r.runs8[0]):
         elbo = likelihood.elbo(run.models, x, samples=10, seed=0)
-        iw = likelihood.importance_weighted_log_likelihood(run.models, x, k=k, seed=0)
+        progress = Progress(f"latent {run.config.latent_dim}, k = {k}", len(x), "images", r.log)
+        iw = likelihood.importance_weighted_log_likelihood(
+            run.models, x, k=k, seed=0, progress=progress.update
+        )
         rows.append(
             {
                 "run_dir": str(run.run_dir),
@@ -198,293 +474,126 @@ def likelihood_summary(runs: Sequence[LoadedRun], x: np.ndarray, k: int) -> list
                 "iw_bound": float(iw.mean()),
             }
         )
-    return rows
+    r.results["likelihood"] = rows
 
 
-QUALITY_METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
+def background_step(name: str, make: Callable[[Report], dict[str, Any]]) -> Callable:
+    """A step drawing one background figure; its numbers go to results.json's ``background``."""
+
+    def step(r: Report) -> None:
+        r.results.setdefault("background", {})[name] = make(r)
+        r.results["figures"][name] = "see results.json: background"
+        r.log(f"  wrote {r.out / f'{name}.png'}")
+
+    step.__name__ = name
+    return step
 
 
-def quality_row(
-    name: str, generated: np.ndarray, reference: np.ndarray, ref_stats, quick: bool
-) -> dict[str, Any]:
-    """FID, KID, precision, recall and FID-infinity of one set of features against the reference.
-
-    ``ref_stats`` are the statistics of ``reference``, computed once by the caller.
-    """
-    from vae_keras import metrics
-    from vae_keras.fid import compute_statistics, fid_from_statistics
-
-    kid = metrics.kid(generated, reference, subsets=10 if quick else 100)
-    pr = metrics.precision_recall(reference, generated)
-    n = len(generated)
-    inf = metrics.fid_infinity(generated, ref_stats, metrics.fraction_sizes(n))
-    return {
-        "name": name,
-        "n": n,
-        "fid": fid_from_statistics(compute_statistics(generated), ref_stats),
-        "kid": kid.mean,
-        "kid_std": kid.std,
-        "precision": pr.precision,
-        "recall": pr.recall,
-        "fid_infinity": inf.value,
-        "fid_points": inf.points,
-        "fid_slope": inf.slope,
-    }
+def denoising(r: Report) -> dict[str, Any]:
+    x_train = r.mnist.x_train[:5000] if r.config.quick else r.mnist.x_train
+    epochs = 2 if r.config.quick else 20
+    return background.denoising_autoencoder(
+        r.out, x_train, r.mnist.x_test, r.mnist.image_shape, epochs, log=r.log
+    )
 
 
-def sample_quality(config: ReportConfig, runs2, runs8, mnist, save: Callable) -> dict[str, Any]:
-    """The sample-quality step: every metric, in pixel and classifier features; two figures.
+@dataclass(frozen=True)
+class Step:
+    """One figure or measurement of the report: its name, its function, the figures it draws."""
 
-    For each latent-2 and latent-8 run (``fid_samples`` prior samples) and for a
-    reference row, the first ``fid_samples`` MNIST training images: against the
-    MNIST test images. Also the classes the classifier gives the first latent-8
-    run's samples against the test labels (``mnist_class_coverage``) and FID
-    against 1/N for that run in both spaces (``fid_sample_size``).
-    """
-    from vae_keras.classifier import ClassifierFeatures
-    from vae_keras.fid import compute_statistics, pixel_features
+    name: str
+    run: Callable[[Report], None]
+    figures: tuple[str, ...] = ()
 
-    n, seed, shape = config.fid_samples, config.fid_seed, mnist.image_shape
-    classifier = ClassifierFeatures(config.classifier)
-    spaces = {"pixels": pixel_features, "classifier": classifier}
-    images = {
-        "MNIST train (reference)": evaluation.as_images(mnist.x_train[:n], shape),
-        **{
-            str(run.run_dir): evaluation.as_images(evaluation.sample_prior(run, n, seed), shape)
-            for run in (*runs2, *runs8)
-        },
-    }
-    test = evaluation.as_images(mnist.x_test, shape)
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for space, extract in spaces.items():
-        reference = np.asarray(extract(test), np.float64)
-        ref_stats = compute_statistics(reference)
-        rows[space] = []
-        for name, batch in images.items():
-            rows[space].append(
-                quality_row(
-                    name, np.asarray(extract(batch), np.float64), reference, ref_stats, config.quick
-                )
-            )
-            config.log(
-                f"  {space} {name}: FID {rows[space][-1]['fid']:.3f}, "
-                f"KID {rows[space][-1]['kid']:.4f}"
-            )
-    summary = {}
-    for space, space_rows in rows.items():
-        for latent, runs in (("latent2", runs2), ("latent8", runs8)):
-            names = {str(r.run_dir) for r in runs}
-            picked = [r for r in space_rows if r["name"] in names]
-            summary[f"{space} {latent}"] = {
-                m: mean_std([r[m] for r in picked]) for m in QUALITY_METRICS
-            }
-    first8 = str(runs8[0].run_dir)
-    if wants(config, "fid_sample_size"):
-        curves = {
-            space: next(
-                (r["fid_points"], r["fid_infinity"], r["fid_slope"])
-                for r in space_rows
-                if r["name"] == first8
-            )
-            for space, space_rows in rows.items()
-        }
-        save(
-            "fid_sample_size",
-            plots.fid_sample_size(
-                curves, f"FID against sample size, latent-{runs8[0].config.latent_dim} VAE"
-            ),
-            f"FID of 20 % to 100 % of {n} samples of {first8} vs MNIST test, fitted in 1/N",
-        )
-    if wants(config, "mnist_class_coverage"):
-        predicted = classifier.classes(images[first8])
-        save(
-            "mnist_class_coverage",
-            plots.class_coverage(
-                predicted, mnist.y_test, f"Digits generated by {first8} (classifier) vs MNIST test"
-            ),
-            f"classes of {n} prior samples of {first8} by the classifier, against test labels",
-        )
-    return {"features": list(spaces), "n": n, "sample_seed": seed, "rows": rows, "summary": summary}
+    def wanted(self, config: ReportConfig) -> bool:
+        only = config.only
+        return only is None or self.name in only or any(f in only for f in self.figures)
 
 
-def mean_std(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "mean": float(np.mean(values)),
-        "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-        "n": len(values),
-    }
+#: The report, in order: the slides' figures, the FID and its maps, the other
+#: sample-quality metrics, the training curves, the likelihood, the background.
+STEPS: tuple[Step, ...] = (
+    Step("mnist_latent_space", latent_space, ("mnist_latent_space",)),
+    Step("mnist_manifold", manifold, ("mnist_manifold",)),
+    Step("mnist_reconstructions", mnist_reconstructions, ("mnist_reconstructions",)),
+    Step("mnist_samples", mnist_samples, ("mnist_samples",)),
+    Step("cifar10", cifar10, CIFAR_FIGURES),
+    Step("fid", fid),
+    Step("fid_maps", fid_maps, FID_FIGURES),
+    Step("sample_quality", sample_quality, QUALITY_FIGURES),
+    Step("mnist_training_curves", training_curves, ("mnist_training_curves",)),
+    Step("likelihood", likelihood),
+    Step(
+        "denoising_autoencoder",
+        background_step("denoising_autoencoder", denoising),
+        ("denoising_autoencoder",),
+    ),
+    Step("em_gmm", background_step("em_gmm", lambda r: background.em_figure(r.out)), ("em_gmm",)),
+    Step(
+        "kl_forward_reverse",
+        background_step("kl_forward_reverse", lambda r: background.kl_figure(r.out)),
+        ("kl_forward_reverse",),
+    ),
+    Step(
+        "cavi_elbo",
+        background_step("cavi_elbo", lambda r: background.cavi_figure(r.out)),
+        ("cavi_elbo",),
+    ),
+    Step(
+        "gradient_variance",
+        background_step(
+            "gradient_variance",
+            lambda r: background.gradient_figure(r.out, 2000 if r.config.quick else 20_000),
+        ),
+        ("gradient_variance",),
+    ),
+)
+#: What ``--only`` accepts: figure names, and the names of the steps that draw no figure.
+STEP_NAMES = tuple(s.name for s in STEPS)
 
 
 def make_report(config: ReportConfig) -> dict[str, Any]:
-    """Draw the figures, compute the FIDs, write results.json (and the README table)."""
-    log = config.log
+    """Run every wanted step of :data:`STEPS` in order, timed; write results.json and the README."""
     check_runs(config)
-    out = Path(config.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    mnist = load_dataset("mnist", config.data_dir)
-    shape = mnist.image_shape
-    results: dict[str, Any] = {**environment(), "quick": config.quick, "figures": {}}
-
-    def save(name: str, fig, what: str) -> None:
-        plots.save_figure(fig, out / f"{name}.png")
-        results["figures"][name] = what
-        log(f"  wrote {out / f'{name}.png'}")
-
-    runs2 = [s.load() for s in config.mnist2]
-    runs8 = [s.load() for s in config.mnist8]
-    run2, run8 = runs2[0], runs8[0]
-    results["training"] = [training_summary(r) for r in (*runs2, *runs8)]
-
-    if wants(config, "mnist_latent_space"):
-        z = run2.models.encoder.predict(mnist.x_test, batch_size=2000, verbose=0)
-        fig = plots.latent_scatter(
-            z, mnist.y_test, f"MNIST test set in the latent space of the 2-D VAE ({len(z)} digits)"
-        )
-        save("mnist_latent_space", fig, f"encoder z_mean of the MNIST test set, {run2.run_dir}")
-    if wants(config, "mnist_manifold"):
-        grid_x, grid_y, z = evaluation.manifold_latents(config.manifold_n)
-        images = run2.models.generator.predict(z, verbose=0)
-        n = config.manifold_n
-        fig = plots.manifold(
-            images, grid_x, grid_y, shape, f"Decoded {n}x{n} grid of norm.ppf quantiles (2-D VAE)"
-        )
-        save(
-            "mnist_manifold",
-            fig,
-            f"generator on norm.ppf(linspace(0.05, 0.95, {n}))^2, {run2.run_dir}",
-        )
-    if wants(config, "mnist_reconstructions"):
-        x = mnist.x_test[:20]
-        fig = plots.reconstructions(
-            x,
-            evaluation.reconstruct(run8, x),
-            shape,
-            f"MNIST test digits and their reconstructions (latent {run8.config.latent_dim})",
-        )
-        save("mnist_reconstructions", fig, f"vae(x) of the first 20 test digits, {run8.run_dir}")
-    if wants(config, "mnist_samples"):
-        samples = evaluation.sample_prior(run8, 64, seed=config.fid_seed)
-        fig = plots.image_grid(
-            samples,
-            8,
-            8,
-            shape,
-            f"64 samples from N(0, I), decoded (latent {run8.config.latent_dim})",
-        )
-        save("mnist_samples", fig, f"generator(z), z ~ N(0, I), {run8.run_dir}")
-
-    if wants(config, "cifar10_samples") or (
-        config.cifar is not None and wants(config, "cifar10_reconstructions")
-    ):
-        cifar = load_dataset("cifar10", config.data_dir)
-        if wants(config, "cifar10_samples"):
-            pick = np.random.default_rng(0).choice(len(cifar.x_test), 64, replace=False)
-            fig = plots.image_grid(
-                cifar.x_test[pick],
-                8,
-                8,
-                cifar.image_shape,
-                "Randomly chosen 64 images from CIFAR-10",
-            )
-            save("cifar10_samples", fig, "64 random CIFAR-10 test images (seed 0)")
-        if config.cifar is not None and wants(config, "cifar10_reconstructions"):
-            run_c = config.cifar.load()
-            results["training"].append(training_summary(run_c))
-            x = cifar.x_test[:30]
-            fig = plots.reconstructions(
-                x,
-                evaluation.reconstruct(run_c, x),
-                cifar.image_shape,
-                f"CIFAR-10 images vs reconstructions (latent {run_c.config.latent_dim})",
-                labels=("images", "reconstructions"),
-            )
-            save(
-                "cifar10_reconstructions",
-                fig,
-                f"vae(x) of the first 30 test images, {run_c.run_dir}",
-            )
-
-    log("FID (pixels, generated vs MNIST test) ...")
-    reference = evaluation.dataset_statistics(mnist.x_test, shape)
-    fid_runs = []
-    for run in (*runs8, *runs2):
-        generated = evaluation.run_statistics(run, shape, config.fid_samples, config.fid_seed)
-        if run is run8:
-            generated8 = generated  # also drawn in the mean/variance figures below
-        result = evaluation.fid_result(run, generated, reference, config.fid_seed)
-        fid_runs.append(asdict(result))
-        log(f"  {run.run_dir}: FID {result.fid:.3f}")
-    by_latent: dict[str, Any] = {}
-    for latent in sorted({r["latent_dim"] for r in fid_runs}):
-        values = [r["fid"] for r in fid_runs if r["latent_dim"] == latent]
-        by_latent[f"latent{latent}"] = mean_std(values)
-    results["fid"] = {
-        "protocol": (
-            "slides' architecture (784-256-d), trained 50 epochs, batch 256, RMSprop; "
-            f"{config.fid_samples} images decoded from z ~ N(0, I) "
-            f"(sample seed {config.fid_seed}), "
-            f"decoder means in [0, 1]; Frechet distance in pixel space (784 features) against the "
-            f"{reference.n} MNIST test images"
-        ),
-        "slides": SLIDES_FID,
-        "runs": fid_runs,
-        "summary": by_latent,
-    }
-    if wants(config, "fid_mean_variance") or wants(config, "fid_differences"):
-        arrays = (reference.mu, np.diag(reference.sigma), generated8.mu, np.diag(generated8.sigma))
-        if wants(config, "fid_mean_variance"):
-            save(
-                "fid_mean_variance",
-                plots.mean_variance(*arrays, shape),
-                f"per-pixel mean and variance, MNIST test vs {generated8.n} samples "
-                f"of {run8.run_dir}",
-            )
-        if wants(config, "fid_differences"):
-            save(
-                "fid_differences",
-                plots.differences(*arrays, shape),
-                f"generated minus real per-pixel mean and variance, {run8.run_dir}",
-            )
-    if wants(config, "sample_quality"):
-        config.log("Sample quality (FID, KID, precision, recall, FID-infinity) ...")
-        results["sample_quality"] = sample_quality(config, runs2, runs8, mnist, save)
-    if wants(config, "mnist_training_curves"):
-        fig = plots.training_curves(
-            {f"latent {r.config.latent_dim}": r.history for r in (run2, run8)},
-            "Training curves of the slides' VAE on MNIST",
-        )
-        save("mnist_training_curves", fig, f"history.json of {run2.run_dir} and {run8.run_dir}")
-
-    if wants(config, "likelihood"):
-        log("Importance-weighted log-likelihood bound on the MNIST test set ...")
-        results["likelihood"] = likelihood_summary(
-            (run2, run8),
-            mnist.x_test[:500] if config.quick else mnist.x_test,
-            10 if config.quick else config.likelihood_k,
-        )
-    background = make_background_figures(
-        out, mnist, lambda name: wants(config, name), config.quick, log
+    Path(config.out_dir).mkdir(parents=True, exist_ok=True)
+    r = Report(
+        config=config,
+        mnist=load_dataset("mnist", config.data_dir),
+        runs2=[s.load() for s in config.mnist2],
+        runs8=[s.load() for s in config.mnist8],
+        results={**environment(), "quick": config.quick, "figures": {}},
     )
-    results["background"] = background
-    for name in background:
-        results["figures"][name] = "see results.json: background"
-
-    previous = out / "results.json"
-    if config.only is not None and previous.is_file():
-        # a partial run keeps what it did not recompute (other figures, the likelihood)
-        merged = load_results(previous)
-        figures = {**merged.get("figures", {}), **results["figures"]}
-        background = {**merged.get("background", {}), **results["background"]}
-        training = {t["run_dir"]: t for t in (*merged.get("training", []), *results["training"])}
-        merged.update(results)
-        merged.update(figures=figures, background=background, training=list(training.values()))
-        results = merged
-    write_json_atomic(out / "results.json", results)
-    log(f"  wrote {out / 'results.json'}")
+    r.results["training"] = [training_summary(run) for run in (*r.runs2, *r.runs8)]
+    steps = [s for s in STEPS if s.wanted(config)]
+    timings = []
+    for i, step in enumerate(steps, 1):
+        r.log(f"[{i}/{len(steps)}] {step.name} ...")
+        start = time.perf_counter()
+        step.run(r)
+        seconds = time.perf_counter() - start
+        timings.append({"step": step.name, "seconds": round(seconds, 1)})
+        r.log(f"[{i}/{len(steps)}] {step.name}: {format_seconds(seconds)}")
+    r.results["report_steps"] = timings
+    results = merge_previous(r.out / "results.json", r.results) if config.only else r.results
+    write_json_atomic(r.out / "results.json", results)
+    r.log(f"  wrote {r.out / 'results.json'}")
     if config.readme is not None:
         update_readme(config.readme, results)
-        log(f"  updated the results table in {config.readme}")
+        r.log(f"  updated the results table in {config.readme}")
     return results
+
+
+def merge_previous(path: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """A partial report keeps what it did not recompute (other figures, the likelihood)."""
+    if not path.is_file():
+        return results
+    merged = load_results(path)
+    figures = {**merged.get("figures", {}), **results["figures"]}
+    background_numbers = {**merged.get("background", {}), **results.get("background", {})}
+    training = {t["run_dir"]: t for t in (*merged.get("training", []), *results["training"])}
+    merged.update(results)
+    merged.update(figures=figures, background=background_numbers, training=list(training.values()))
+    return merged
 
 
 def results_table(results: dict[str, Any]) -> str:
@@ -542,8 +651,9 @@ def results_table(results: dict[str, Any]) -> str:
         for space, rows in quality["rows"].items():
             ref = next(r for r in rows if r["name"].startswith("MNIST train"))
             lines.append(
-                f"| {space} | MNIST train vs test | {ref['fid']:.2f} | {ref['fid_infinity']:.2f} "
-                f"| {1000 * ref['kid']:.2f} ± {1000 * ref['kid_std']:.2f} "
+                f"| {space} | MNIST train vs test | {ref['fid']:.2f} "
+                f"| {ref['fid_infinity']['value']:.2f} "
+                f"| {1000 * ref['kid']['mean']:.2f} ± {1000 * ref['kid']['std']:.2f} "
                 f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
             )
             for latent in ("latent2", "latent8"):
@@ -557,7 +667,35 @@ def results_table(results: dict[str, Any]) -> str:
                     f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
                     f"| {cell('recall', 1, 3)} |"
                 )
+    lines += steps_table(results)
     return "\n".join(lines)
+
+
+def steps_table(results: dict[str, Any]) -> list[str]:
+    """Wall time of each step of ``make reproduce`` (if recorded) and of the report's steps."""
+    lines = []
+    reproduce = results.get("reproduce")
+    if reproduce:
+        lines += [
+            "",
+            f"Wall time of `make reproduce` on this machine ({reproduce['date'][:10]}; set-up "
+            f"of the venv and installs excluded, {format_seconds(reproduce['setup_seconds'])} "
+            "here):",
+            "",
+            "| step | wall time |",
+            "|---|---|",
+            *(f"| `{s['command']}` | {format_seconds(s['seconds'])} |" for s in reproduce["steps"]),
+            f"| **total** | **{format_seconds(reproduce['total_seconds'])}** |",
+        ]
+    steps = results.get("report_steps")
+    if steps:
+        lines += [
+            "",
+            "Steps of `scripts/make_figures.py`: "
+            + ", ".join(f"{s['step']} {format_seconds(s['seconds'])}" for s in steps)
+            + ".",
+        ]
+    return lines
 
 
 def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> None:

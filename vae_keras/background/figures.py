@@ -1,4 +1,4 @@
-"""Compute and draw the background figures (called by ``scripts/make_figures.py``).
+"""Compute and draw the background figures (steps of :data:`vae_keras.report.STEPS`).
 
 Each function returns the numbers its figure shows, for ``results.json``.
 """
@@ -24,9 +24,12 @@ BACKGROUND_FIGURES = (
 )
 
 
-def denoising_autoencoder(out: Path, x_train, x_test, image_shape, epochs: int) -> dict[str, Any]:
+def denoising_autoencoder(
+    out: Path, x_train, x_test, image_shape, epochs: int, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Train a masking-noise and a Gaussian-noise denoising autoencoder; draw their outputs."""
     from vae_keras.autoencoders import build_autoencoder
+    from vae_keras.progress import EpochProgress
 
     rows, numbers = {}, {}
     for corruption, level in (("mask", 0.5), ("gaussian", 0.5)):
@@ -39,6 +42,7 @@ def denoising_autoencoder(out: Path, x_train, x_test, image_shape, epochs: int) 
             verbose=0,
             validation_data=(x_test, x_test),
             shuffle=True,
+            callbacks=[EpochProgress(f"{corruption}-noise autoencoder", epochs, log)],
         ).history
         clean = x_test[:10]
         corrupted = np.asarray(models.corruption(clean, training=True))
@@ -127,27 +131,3 @@ def gradient_figure(out: Path, repeats: int) -> dict[str, Any]:
         variances[fn.name] = by
     plots.save_figure(plots.gradient_variance(samples, variances), out / "gradient_variance.png")
     return {"mu": 0.7, "sigma": 0.8, "samples": samples, "variance_of_d_dmu": variances}
-
-
-def make_background_figures(
-    out: Path, mnist, wants: Callable[[str], bool], quick: bool, log: Callable[[str], None] = print
-) -> dict[str, Any]:
-    """Every background figure that ``wants`` asks for; returns their numbers by figure name."""
-    results: dict[str, Any] = {}
-    if wants("denoising_autoencoder"):
-        x_train = mnist.x_train[:5000] if quick else mnist.x_train
-        results["denoising_autoencoder"] = denoising_autoencoder(
-            out, x_train, mnist.x_test, mnist.image_shape, epochs=2 if quick else 20
-        )
-    steps = (
-        ("em_gmm", lambda: em_figure(out)),
-        ("kl_forward_reverse", lambda: kl_figure(out)),
-        ("cavi_elbo", lambda: cavi_figure(out)),
-        ("gradient_variance", lambda: gradient_figure(out, 2000 if quick else 20_000)),
-    )
-    for name, make in steps:
-        if wants(name):
-            results[name] = make()
-    for name in results:
-        log(f"  wrote {out / f'{name}.png'}")
-    return results
