@@ -13,9 +13,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
+	@echo "Setting up $(VENV): Python packages of requirements.txt, this package (editable)"
+	@start=$$(date +%s); \
+	(test -x $(PY) || $(PYTHON) -m venv $(VENV)) && \
+	$(PY) -m pip install --quiet -r requirements.txt && \
+	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e . && \
+	echo $$(( $$(date +%s) - start )) > $(VENV)/.setup-seconds
 	touch $(STAMP)
 
 lint: venv
@@ -25,16 +28,8 @@ test: venv lint
 	$(PY) -m pytest -q -n auto
 
 reproduce: venv
-	$(PY) scripts/train_mnist.py --latent-dim 2 --verbose 2
-	$(PY) scripts/train_mnist.py --latent-dim 2 --seed 1 --verbose 2
-	$(PY) scripts/train_mnist.py --latent-dim 2 --seed 2 --verbose 2
-	$(PY) scripts/train_mnist.py --latent-dim 8 --verbose 2
-	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 1 --verbose 2
-	$(PY) scripts/train_mnist.py --latent-dim 8 --seed 2 --verbose 2
-	$(PY) scripts/train_cifar10.py --verbose 2
-	$(PY) scripts/train_classifier.py
-	$(PY) scripts/make_figures.py
-	@echo "Trained runs: runs/ (config.json, vae.weights.h5, history.json/.csv per run)"
+	$(PY) scripts/reproduce.py
+	@echo "Trained runs: runs/ (config.json, state.json, weights, history per run)"
 	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"
 
 clean:

@@ -107,12 +107,9 @@ def main(argv=None) -> int:
                 source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
                 for s in sources
             ]
-            stats = [compute_statistics(f) for f in features]
-            record.update(
-                sample_quality(
-                    features[0], features[1], metrics_asked, args.seed, reference_stats=stats[1]
-                )
-            )
+            record.update(sample_quality(features[0], features[1], metrics_asked, args.seed))
+            if args.save_stats:
+                stats = [compute_statistics(f) for f in features]
         record["seed"] = args.seed
     except (DataError, FIDInputError, RunError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -74,3 +74,31 @@ def test_vae_loss_is_batch_mean_of_both_terms():
     lv = rng.standard_normal((6, 2)).astype("float32")
     per_example = np_(losses.reconstruction_loss(x, p)) + np_(losses.kl_divergence(mu, lv))
     assert float(losses.vae_loss(x, p, mu, lv)) == pytest.approx(per_example.mean(), rel=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    arrays(np.float32, (3, 5), elements=st.floats(-12, 12, width=32)),
+    arrays(np.float32, (3, 5), elements=st.floats(0, 1, width=32)),
+)
+def test_reconstruction_loss_from_logits_is_the_same_sum(logits, x):
+    """softplus(l) - x l is the Bernoulli NLL of sigmoid(l) (where the clipping does not act)."""
+    by_hand = -(x * np.log(1 / (1 + np.exp(-np_(logits)))) + (1 - x) * np.log(
+        1 / (1 + np.exp(np_(logits)))
+    )).sum(-1)  # fmt: skip
+    from_logits = np_(losses.reconstruction_loss_from_logits(x, logits))
+    assert from_logits == pytest.approx(by_hand, rel=1e-4, abs=1e-4)
+    assert from_logits == pytest.approx(
+        np_(losses.reconstruction_loss(x, 1 / (1 + np.exp(-logits)))), rel=1e-3, abs=1e-3
+    )
+
+
+def test_reconstruction_loss_from_logits_is_exact_where_probabilities_saturate():
+    # p = sigmoid(-40) underflows the clipped form (16.1 nats); the logit form keeps 40 nats
+    loss = np_(losses.reconstruction_loss_from_logits(np.ones((1, 1)), np.full((1, 1), -40.0)))
+    assert loss == pytest.approx([40.0], rel=1e-6)
+    # extra leading axes broadcast: (batch, 1, d) targets against (batch, k, d) logits
+    x, logits = np.full((2, 1, 4), 0.5), np.zeros((2, 3, 4))
+    assert np_(losses.reconstruction_loss_from_logits(x, logits)) == pytest.approx(
+        np.full((2, 3), 4 * np.log(2.0))
+    )

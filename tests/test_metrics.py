@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vae_keras import metrics
-from vae_keras.fid import FIDInputError, Statistics, frechet_distance
+from vae_keras.fid import FIDInputError, Statistics, compute_statistics, frechet_distance
 
 
 def direct_mmd2(x, y):
@@ -107,3 +107,25 @@ def test_bad_inputs_are_named():
         metrics.precision_recall(np.zeros(5), np.zeros((5, 2)))
     with pytest.raises(FIDInputError, match="NaN"):
         metrics.kid(np.full((5, 2), np.nan), np.zeros((5, 2)))
+
+
+def test_sample_quality_record_matches_the_functions_and_reuses_the_reference():
+    rng = np.random.default_rng(7)
+    generated, real = rng.normal(size=(300, 6)), rng.normal(0.2, 1.1, size=(400, 6))
+    reference = metrics.Reference(real)
+    first = metrics.sample_quality(generated, reference, seed=3, kid_subsets=5)
+    again = metrics.sample_quality(generated, reference, seed=3, kid_subsets=5)  # cached parts
+    assert again == first == metrics.sample_quality(generated, real, seed=3, kid_subsets=5)
+    a, b = compute_statistics(generated), compute_statistics(real)
+    assert first["fid"] == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
+    assert first["kid"]["mean"] == metrics.kid(generated, real, subsets=5, seed=3).mean
+    pr = metrics.precision_recall(real, generated)
+    assert (first["precision"], first["recall"], first["k"]) == (pr.precision, pr.recall, 3)
+    size, value = first["fid_infinity"]["points"][-1]  # the whole set: the FID itself
+    assert size == 300 and value == pytest.approx(first["fid"])
+    only = metrics.sample_quality(generated, reference, metrics=("recall",))
+    assert set(only) == {"n_generated", "n_reference", "precision", "recall", "k"}
+    with pytest.raises(FIDInputError, match="Unknown metrics"):
+        metrics.sample_quality(generated, reference, metrics=("fidd",))
+    with pytest.raises(FIDInputError, match="Feature sizes differ"):
+        metrics.sample_quality(generated[:, :5], reference)

@@ -8,8 +8,9 @@ With k samples ``z_j ~ q(z | x)``,
 is still a lower bound on ``log p(x)``, equals the ELBO in expectation at
 ``k = 1``, does not decrease with k in expectation, and tends to ``log p(x)``.
 Computed in batches, with log-sum-exp. ``log p(x | z)`` is the Bernoulli
-log-likelihood of :func:`vae_keras.losses.reconstruction_loss`, applied to grey
-levels as in the slides' code (so the numbers are not those of binarised MNIST).
+log-likelihood of :func:`vae_keras.losses.reconstruction_loss` (computed from the
+decoder's logits), applied to grey levels as in the slides' code (so the numbers
+are not those of binarised MNIST).
 """
 
 from __future__ import annotations
@@ -45,13 +46,21 @@ def posterior_model(models: VAEModels) -> keras.Model:
     )
 
 
+def decoder_logits(generator: keras.Model, z):
+    """The decoder's logits ``l`` (its mean is ``sigmoid(l)``): ``decoder_h``, then
+    ``decoder_mean``'s affine map ``h W + b`` without the sigmoid."""
+    h = generator.get_layer("decoder_h")(z)
+    out = generator.get_layer("decoder_mean")
+    return ops.matmul(h, out.kernel) + out.bias
+
+
 class LogWeights(keras.layers.Layer):
     """``log p(x|z) + log p(z) - log q(z|x)`` for ``z = mu + sigma * epsilon``, k per example.
 
     Called on ``[x, z_mean, z_log_var, epsilon]`` with ``epsilon`` of shape
     (batch, k, latent_dim); returns (batch, k). ``log p(x | z)`` is minus
-    :func:`vae_keras.losses.reconstruction_loss` of the ``generator``'s output,
-    the two Gaussian terms are :func:`log_normal_diag`.
+    :func:`vae_keras.losses.reconstruction_loss_from_logits` of the
+    ``generator``'s logits, the two Gaussian terms are :func:`log_normal_diag`.
     """
 
     def __init__(self, generator: keras.Model, **kwargs):
@@ -60,11 +69,9 @@ class LogWeights(keras.layers.Layer):
 
     def call(self, inputs):
         x, mean, log_var, epsilon = inputs
-        k, latent = ops.shape(epsilon)[1], ops.shape(epsilon)[2]
         z = reparameterize(mean[:, None, :], log_var[:, None, :], epsilon)  # (batch, k, latent)
-        decoded = self.generator(ops.reshape(z, (-1, latent)), training=False)
-        x_rep = ops.reshape(ops.repeat(x[:, None, :], k, axis=1), (-1, ops.shape(x)[-1]))
-        log_px_z = -ops.reshape(losses.reconstruction_loss(x_rep, decoded), (-1, k))
+        logits = decoder_logits(self.generator, z)  # (batch, k, original_dim)
+        log_px_z = -losses.reconstruction_loss_from_logits(x[:, None, :], logits)
         log_pz = log_normal_diag(z, ops.zeros_like(z), ops.zeros_like(z))
         log_qz = log_normal_diag(z, mean[:, None, :], log_var[:, None, :])
         return log_px_z + log_pz - log_qz

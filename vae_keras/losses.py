@@ -41,6 +41,20 @@ def reconstruction_loss(x, x_decoded_mean):
     return ops.cast(original_dim, "float32") * keras.losses.binary_crossentropy(x, x_decoded_mean)
 
 
+def reconstruction_loss_from_logits(x, logits):
+    """:func:`reconstruction_loss` from the decoder's logits ``l`` (``p = sigmoid(l)``).
+
+    ``-sum_k [x_k log sigmoid(l_k) + (1 - x_k) log(1 - sigmoid(l_k))]
+    = sum_k [softplus(l_k) - x_k l_k]``, since ``log sigmoid(l) = l - softplus(l)``
+    and ``log(1 - sigmoid(l)) = -softplus(l)``: the sum Keras computes inside the
+    model (``sigmoid_cross_entropy_with_logits``), with one transcendental pair
+    per pixel instead of a sigmoid and two logarithms. Summed over the last axis,
+    so ``logits`` may carry extra leading axes (e.g. (batch, k, original_dim)
+    with ``x`` of shape (batch, 1, original_dim)).
+    """
+    return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+
+
 def kl_divergence(z_mean, z_log_var):
     """Analytic ``KL(N(mu, diag(sigma^2)) || N(0, I))`` per example.
 

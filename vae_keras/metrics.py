@@ -128,20 +128,25 @@ class PrecisionRecall:
     k: int
 
 
-def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = 3) -> PrecisionRecall:
+def precision_recall(
+    real: np.ndarray, generated: np.ndarray, k: int = 3, real_radii: np.ndarray | None = None
+) -> PrecisionRecall:
     """Improved precision and recall (Kynkaanniemi et al. 2019, section 3).
 
     Each set's manifold is the union of balls around its points, each ball's
     radius the distance to the point's ``k``-th nearest neighbour in its own
     set. Precision: the fraction of generated points inside the real manifold
     (fidelity). Recall: the fraction of real points inside the generated
-    manifold (diversity). Both 1 for identical sets.
+    manifold (diversity). Both 1 for identical sets. ``real_radii``:
+    ``knn_radii(real, k)``, if the caller keeps them for several generated sets.
     """
     a = _as_features("real", real, min_rows=k + 1)
     b = _as_features("generated", generated, min_rows=k + 1)
     if a.shape[1] != b.shape[1]:
         raise FIDInputError(f"Feature sizes differ: {a.shape[1]} and {b.shape[1]}.")
-    precision = manifold_coverage(b, a, knn_radii(a, k))
+    if real_radii is None:
+        real_radii = knn_radii(a, k)
+    precision = manifold_coverage(b, a, real_radii)
     recall = manifold_coverage(a, b, knn_radii(b, k))
     return PrecisionRecall(precision, recall, k)
 
@@ -204,45 +209,73 @@ def fid_infinity(
 METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")
 
 
+class Reference:
+    """Reference features and what every comparison with them reuses: statistics, k-NN radii.
+
+    The report compares seven sets with one test set; the reference's mean and
+    covariance and its nearest-neighbour radii are computed once, on first use.
+    """
+
+    def __init__(self, features: np.ndarray):
+        self.features = _as_features("reference", features)
+        self._stats: Statistics | None = None
+        self._radii: dict[int, np.ndarray] = {}
+
+    @property
+    def stats(self) -> Statistics:
+        if self._stats is None:
+            self._stats = compute_statistics(self.features)
+        return self._stats
+
+    def radii(self, k: int) -> np.ndarray:
+        if k not in self._radii:
+            self._radii[k] = knn_radii(self.features, k)
+        return self._radii[k]
+
+
 def sample_quality(
     generated: np.ndarray,
-    reference: np.ndarray,
+    reference: np.ndarray | Reference,
     metrics: Sequence[str] = METRICS,
     seed: int = 0,
     kid_subsets: int = 100,
-    reference_stats: Statistics | None = None,
+    k: int = 3,
 ) -> dict[str, Any]:
     """The ``metrics`` of ``generated`` features against ``reference`` features, as one record.
 
     ``{"fid": float, "kid": {"mean", "std", "subsets", "subset_size"}, "precision":
     float, "recall": float, "k": int, "fid_infinity": {"value", "slope", "points",
     "repeats"}}``, with only the keys asked for; ``seed`` fixes KID's and
-    FID-infinity's random subsets. ``reference_stats`` (``compute_statistics`` of
-    ``reference``) may be given when the caller compares several sets with one reference.
+    FID-infinity's random subsets, ``k`` is precision and recall's neighbour. A
+    :class:`Reference` keeps what several calls with one reference share.
     """
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown or not metrics:
         raise FIDInputError(f"Unknown metrics {unknown}; choose from {', '.join(METRICS)}.")
     generated = _as_features("generated", generated)
-    reference = _as_features("reference", reference)
-    if reference_stats is None:
-        reference_stats = compute_statistics(reference)
-    record: dict[str, Any] = {"n_generated": len(generated), "n_reference": len(reference)}
+    if not isinstance(reference, Reference):
+        reference = Reference(reference)
+    if generated.shape[1] != reference.features.shape[1]:
+        raise FIDInputError(
+            f"Feature sizes differ: {generated.shape[1]} and {reference.features.shape[1]}."
+        )
+    record: dict[str, Any] = {"n_generated": len(generated), "n_reference": len(reference.features)}
     if "fid" in metrics:
-        record["fid"] = fid_from_statistics(compute_statistics(generated), reference_stats)
+        record["fid"] = fid_from_statistics(compute_statistics(generated), reference.stats)
     if "kid" in metrics:
-        k = kid(generated, reference, subsets=kid_subsets, seed=seed)
+        result = kid(generated, reference.features, subsets=kid_subsets, seed=seed)
         record["kid"] = {
-            "mean": k.mean,
-            "std": k.std,
-            "subsets": k.subsets,
-            "subset_size": k.subset_size,
+            "mean": result.mean,
+            "std": result.std,
+            "subsets": result.subsets,
+            "subset_size": result.subset_size,
         }
     if "precision" in metrics or "recall" in metrics:
-        pr = precision_recall(reference, generated)
+        pr = precision_recall(reference.features, generated, k, reference.radii(k))
         record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
     if "fid_infinity" in metrics:
-        inf = fid_infinity(generated, reference_stats, fraction_sizes(len(generated)), seed=seed)
+        sizes = fraction_sizes(len(generated))
+        inf = fid_infinity(generated, reference.stats, sizes, seed=seed)
         record["fid_infinity"] = {
             "value": inf.value,
             "slope": inf.slope,

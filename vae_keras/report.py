@@ -368,7 +368,7 @@ def sample_quality(r: Report) -> None:
     against 1/N for that run in both spaces (``fid_sample_size``).
     """
     from vae_keras.classifier import ClassifierFeatures
-    from vae_keras.metrics import METRICS, sample_quality
+    from vae_keras.metrics import METRICS, Reference, sample_quality
 
     config, mnist, shape = r.config, r.mnist, r.mnist.image_shape
     n, seed = config.fid_samples, config.fid_seed
@@ -382,8 +382,7 @@ def sample_quality(r: Report) -> None:
     rows: dict[str, list[dict[str, Any]]] = {}
     progress = Progress("sample quality", len(spaces) * len(flat), "rows", r.log, every=0.0)
     for space, extract in spaces.items():
-        reference = np.asarray(extract(test), np.float64)
-        ref_stats = compute_statistics(reference)
+        reference = Reference(np.asarray(extract(test), np.float64))  # reused by every row
         rows[space] = []
         for name, images in flat.items():
             features = np.asarray(extract(evaluation.as_images(images, shape)), np.float64)
@@ -392,7 +391,6 @@ def sample_quality(r: Report) -> None:
                 reference,
                 seed=seed,
                 kid_subsets=10 if config.quick else 100,
-                reference_stats=ref_stats,
             )
             rows[space].append({"name": name, **record})
             r.log(f"  {space} {name}: FID {record['fid']:.3f}, KID {record['kid']['mean']:.4f}")
@@ -574,7 +572,7 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
         timings.append({"step": step.name, "seconds": round(seconds, 1)})
         r.log(f"[{i}/{len(steps)}] {step.name}: {format_seconds(seconds)}")
     r.results["report_steps"] = timings
-    results = merge_previous(r.out / "results.json", r.results) if config.only else r.results
+    results = merge_previous(r.out / "results.json", r.results, keep_all=bool(config.only))
     write_json_atomic(r.out / "results.json", results)
     r.log(f"  wrote {r.out / 'results.json'}")
     if config.readme is not None:
@@ -583,11 +581,15 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
     return results
 
 
-def merge_previous(path: Path, results: dict[str, Any]) -> dict[str, Any]:
-    """A partial report keeps what it did not recompute (other figures, the likelihood)."""
+def merge_previous(path: Path, results: dict[str, Any], keep_all: bool) -> dict[str, Any]:
+    """What to keep of the previous results.json: the ``make reproduce`` timings, always (only
+    that chain measures them); with ``keep_all`` (a partial report) also what this report did
+    not recompute (other figures, the likelihood, ...)."""
     if not path.is_file():
         return results
     merged = load_results(path)
+    if not keep_all:
+        return {**results, **({"reproduce": merged["reproduce"]} if "reproduce" in merged else {})}
     figures = {**merged.get("figures", {}), **results["figures"]}
     background_numbers = {**merged.get("background", {}), **results.get("background", {})}
     training = {t["run_dir"]: t for t in (*merged.get("training", []), *results["training"])}

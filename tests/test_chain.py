@@ -1,0 +1,59 @@
+"""The `make reproduce` chain: steps run in order and timed, a failure stops it, the table lands."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import run_script
+
+from vae_keras import chain
+from vae_keras.report import README_END, README_START
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_steps_run_in_order_and_a_failure_stops_the_chain():
+    steps = (("scripts/a.py",), ("scripts/b.py", "--x", "1"), ("scripts/c.py",))
+    ran = []
+
+    def runner(argv):
+        assert argv[0] == sys.executable  # the project's Python runs every step
+        ran.append(argv[1:])
+        return 3 if argv[1] == "scripts/c.py" else 0
+
+    lines = []
+    with pytest.raises(chain.ChainFailed, match="scripts/c.py` exited with code 3") as failed:
+        chain.run_chain(steps, log=lines.append, runner=runner)
+    assert ran == [list(s) for s in steps]
+    assert failed.value.code == 3
+    done = [t["command"] for t in failed.value.timings]
+    assert done == ["python scripts/a.py", "python scripts/b.py --x 1"]
+    assert lines[0] == "== [1/3] python scripts/a.py" and "done in" in lines[1]
+
+
+def test_the_table_goes_to_results_json_and_the_readme(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"date": "2026-11-23T00:00:00+00:00", "training": [],
+                                   "machine": {"processor": "x86_64", "cpu_count": 2, "gpus": []},
+                                   "versions": {"tensorflow": "2", "keras": "3"}}))  # fmt: skip
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\n")
+    timings = [{"command": "python scripts/a.py", "seconds": 61.0},
+               {"command": "python scripts/b.py", "seconds": 30.5}]  # fmt: skip
+    chain.record_chain(results, timings, setup_seconds=95.0, readme=readme)
+    recorded = json.loads(results.read_text())["reproduce"]
+    assert recorded["steps"] == timings and recorded["total_seconds"] == 91.5
+    assert recorded["setup_seconds"] == 95.0
+    text = readme.read_text()
+    assert "| `python scripts/a.py` | 1:01 |" in text and "| **total** | **1:32** |" in text
+    assert "1:35 here" in text  # the set-up, reported apart
+    table = chain.step_table(timings)
+    assert table.splitlines()[-1].split() == ["total", "1:32"]
+
+
+def test_list_prints_the_makefiles_chain():
+    result = run_script("scripts/reproduce.py", "--list")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [chain.shown(s) for s in chain.REPRODUCE_STEPS]
+    assert "$(PY) scripts/reproduce.py" in (ROOT / "Makefile").read_text()

@@ -1,0 +1,105 @@
+"""The chain ``make reproduce`` runs: every training, then the figures; each step timed.
+
+:data:`REPRODUCE_STEPS` is the list of commands (the README's "what it runs");
+:func:`run_chain` runs them one after the other as child processes, showing their
+output as it comes, and stops at the first that fails; :func:`record_chain` writes
+the wall time of each step into ``figures/results.json`` and the README's table.
+Every training resumes where it stopped, so after a failure or Ctrl-C the same
+command carries on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vae_keras.progress import format_seconds
+
+#: ``make reproduce``: the six MNIST runs of the FID table, CIFAR-10, the classifier, the
+#: figures (``--verbose 2``: one line per epoch, so that the log stays readable).
+REPRODUCE_STEPS: tuple[tuple[str, ...], ...] = (
+    ("scripts/train_mnist.py", "--latent-dim", "2", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--latent-dim", "2", "--seed", "1", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--latent-dim", "2", "--seed", "2", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--latent-dim", "8", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--latent-dim", "8", "--seed", "1", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--latent-dim", "8", "--seed", "2", "--verbose", "2"),
+    ("scripts/train_cifar10.py", "--verbose", "2"),
+    ("scripts/train_classifier.py",),
+    ("scripts/make_figures.py",),
+)
+
+
+def shown(step: Sequence[str]) -> str:
+    """The step as the README shows it: ``python scripts/train_mnist.py --latent-dim 2``."""
+    return " ".join(("python", *step))
+
+
+class ChainFailed(Exception):
+    """A step exited with a non-zero code; ``timings`` holds the steps done before it."""
+
+    def __init__(self, step: Sequence[str], code: int, timings: list[dict[str, Any]]):
+        super().__init__(
+            f"`{shown(step)}` exited with code {code}; run the same command to resume."
+        )
+        self.code, self.timings = code, timings
+
+
+def run_chain(
+    steps: Sequence[Sequence[str]] = REPRODUCE_STEPS,
+    cwd: str | Path = ".",
+    log: Callable[[str], None] = print,
+    runner: Callable[[list[str]], int] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``steps`` in order; return ``[{"command", "seconds"}]``; raise :class:`ChainFailed`."""
+
+    def run(argv: list[str]) -> int:
+        return subprocess.run(argv, cwd=cwd).returncode
+
+    runner = runner or run
+    timings: list[dict[str, Any]] = []
+    for i, step in enumerate(steps, 1):
+        log(f"== [{i}/{len(steps)}] {shown(step)}")
+        start = time.perf_counter()
+        code = runner([sys.executable, *step])
+        seconds = time.perf_counter() - start
+        if code != 0:
+            raise ChainFailed(step, code, timings)
+        timings.append({"command": shown(step), "seconds": round(seconds, 1)})
+        log(f"== [{i}/{len(steps)}] done in {format_seconds(seconds)}")
+    return timings
+
+
+def step_table(timings: Sequence[dict[str, Any]]) -> str:
+    """The steps' wall times as aligned text lines, with the total."""
+    width = max(len(t["command"]) for t in timings)
+    lines = [f"{t['command']:<{width}}  {format_seconds(t['seconds']):>6}" for t in timings]
+    total = sum(t["seconds"] for t in timings)
+    return "\n".join([*lines, f"{'total':<{width}}  {format_seconds(total):>6}"])
+
+
+def record_chain(
+    results_path: Path,
+    timings: Sequence[dict[str, Any]],
+    setup_seconds: float | None,
+    readme: Path | None = None,
+) -> dict[str, Any]:
+    """Add ``reproduce`` (date, steps, total, set-up) to results.json; rewrite the README table."""
+    from vae_keras.report import load_results, update_readme, utc_timestamp
+    from vae_keras.runs import write_json_atomic
+
+    results = load_results(results_path)
+    results["reproduce"] = {
+        "date": utc_timestamp(),
+        "steps": list(timings),
+        "total_seconds": round(sum(t["seconds"] for t in timings), 1),
+        "setup_seconds": setup_seconds,
+    }
+    write_json_atomic(results_path, results)
+    if readme is not None:
+        update_readme(readme, results)
+    return results
