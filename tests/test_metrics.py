@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.distance import cdist
 
 from vae_keras import metrics
 from vae_keras.fid import FIDInputError, Statistics, compute_statistics, frechet_distance
@@ -75,6 +76,25 @@ def test_precision_and_recall_follow_the_overlap_of_the_sets():
         real, clusters(np.vstack([centres[:2], [[20, 20]] * 2]), 100, rng)
     )
     assert shifted.precision == pytest.approx(0.5, abs=0.05)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(4, 40), st.integers(4, 40), st.integers(1, 7))
+def test_precision_and_recall_match_the_definition_by_brute_force(seed, m, n, batch):
+    """One pass over blocks of distances gives both fractions of the definition."""
+    rng = np.random.default_rng(seed)
+    real, generated = rng.normal(size=(m, 3)), rng.normal(0.5, 1.5, size=(n, 3))
+    k = 3
+    d_rr, d_gg = cdist(real, real), cdist(generated, generated)
+    radius_r = np.sort(d_rr, axis=1)[:, k]  # k-th nearest other point (index 0 is itself)
+    radius_g = np.sort(d_gg, axis=1)[:, k]
+    d_gr = cdist(generated, real)
+    precision = np.mean([(d_gr[i] <= radius_r).any() for i in range(n)])
+    recall = np.mean([(d_gr[:, j] <= radius_g).any() for j in range(m)])
+    got = metrics.manifold_coverages(
+        real, generated, metrics.knn_radii(real, k), metrics.knn_radii(generated, k), batch
+    )
+    assert got == pytest.approx((precision, recall))
 
 
 def test_fid_infinity_recovers_the_distance_of_two_gaussians():

@@ -110,15 +110,28 @@ def knn_radii(x: np.ndarray, k: int = 3, batch: int = 1000) -> np.ndarray:
     return radii
 
 
-def manifold_coverage(
-    points: np.ndarray, support: np.ndarray, radii: np.ndarray, batch: int = 1000
-) -> float:
-    """Fraction of ``points`` inside the union of the balls ``B(support_j, radius_j)``."""
-    inside = 0
-    for start in range(0, len(points), batch):
-        d = pairwise_sq_distances(points[start : start + batch], support)
-        inside += int((d <= radii[None, :]).any(axis=1).sum())
-    return inside / len(points)
+def manifold_coverages(
+    real: np.ndarray,
+    generated: np.ndarray,
+    real_radii: np.ndarray,
+    generated_radii: np.ndarray,
+    batch: int = 1000,
+) -> tuple[float, float]:
+    """Fractions of ``generated`` inside the real manifold and of ``real`` inside the generated.
+
+    A manifold is the union of the balls ``B(point_j, radius_j)`` of a set. Both
+    fractions need the same distances ``||g_i - r_j||``, so they come from one pass
+    over blocks of ``batch`` generated rows: a generated row is inside the real
+    manifold if some ``d(g_i, r_j) <= real_radii[j]``; a real row is inside the
+    generated manifold if some ``d(g_i, r_j) <= generated_radii[i]``.
+    """
+    generated_inside = 0
+    real_inside = np.zeros(len(real), dtype=bool)
+    for start in range(0, len(generated), batch):
+        d = pairwise_sq_distances(generated[start : start + batch], real)
+        generated_inside += int((d <= real_radii[None, :]).any(axis=1).sum())
+        real_inside |= (d <= generated_radii[start : start + batch, None]).any(axis=0)
+    return generated_inside / len(generated), float(real_inside.mean())
 
 
 @dataclass(frozen=True)
@@ -146,8 +159,7 @@ def precision_recall(
         raise FIDInputError(f"Feature sizes differ: {a.shape[1]} and {b.shape[1]}.")
     if real_radii is None:
         real_radii = knn_radii(a, k)
-    precision = manifold_coverage(b, a, real_radii)
-    recall = manifold_coverage(a, b, knn_radii(b, k))
+    precision, recall = manifold_coverages(a, b, real_radii, knn_radii(b, k))
     return PrecisionRecall(precision, recall, k)
 
 

@@ -215,7 +215,9 @@ def fid_sample_size(
     fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.2), squeeze=False)
     for ax, (name, (points, intercept, slope)) in zip(axes[0], curves.items(), strict=True):
         inverse = np.array([1.0 / n for n, _ in points])
-        ax.plot(inverse, [f for _, f in points], "o", label="FID of N samples (mean of random subsets)")
+        ax.plot(
+            inverse, [f for _, f in points], "o", label="FID of N samples (mean of random subsets)"
+        )
         line = np.linspace(0.0, inverse.max() * 1.05, 50)
         ax.plot(line, intercept + slope * line, "--", label=f"fit; FID-inf = {intercept:.2f}")
         ax.plot([0.0], [intercept], "s", color="C3")
