@@ -22,6 +22,7 @@ benchmarks/results/profile_train_<config>.json and the table in the README.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -255,8 +256,12 @@ def main(argv=None):
     if not args.no_readme:
         from vae_keras.report import replace_block
 
+        tables = [  # every configuration profiled so far, this one included
+            profile_table(json.loads(f.read_text()))
+            for f in sorted(RESULTS.glob("profile_train_*.json"))
+        ]
         replace_block(
-            args.readme, "<!-- profile:start -->", "<!-- profile:end -->", profile_table(record)
+            args.readme, "<!-- profile:start -->", "<!-- profile:end -->", "\n\n".join(tables)
         )
         print(f"Updated the profile table in {args.readme}")
 
