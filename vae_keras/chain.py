@@ -44,7 +44,7 @@ class ChainFailed(Exception):
 
     def __init__(self, step: Sequence[str], code: int, timings: list[dict[str, Any]]):
         super().__init__(
-            f"`{shown(step)}` exited with code {code}; run the same command to resume."
+            f"`{shown(step)}` exited with code {code}; run `make reproduce` again to resume."
         )
         self.code, self.timings = code, timings
 
@@ -52,7 +52,7 @@ class ChainFailed(Exception):
 def run_chain(
     steps: Sequence[Sequence[str]] = REPRODUCE_STEPS,
     cwd: str | Path = ".",
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
     runner: Callable[[list[str]], int] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``steps`` in order; return ``[{"command", "seconds"}]``; raise :class:`ChainFailed`."""
@@ -60,7 +60,10 @@ def run_chain(
     def run(argv: list[str]) -> int:
         return subprocess.run(argv, cwd=cwd).returncode
 
-    runner = runner or run
+    def flushed(line: str) -> None:  # before the child's output, also when piped to a file
+        print(line, flush=True)
+
+    runner, log = runner or run, log or flushed
     timings: list[dict[str, Any]] = []
     for i, step in enumerate(steps, 1):
         log(f"== [{i}/{len(steps)}] {shown(step)}")
