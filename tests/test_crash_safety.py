@@ -167,7 +167,7 @@ def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, tmp_p
         ]
         assert check_consistent(run_dir) == 1
         winner.send_signal(signal.SIGINT)  # Ctrl-C
-        _, err = winner.communicate(timeout=60)
+        _, err = winner.communicate(timeout=TIMEOUT)
         assert winner.returncode == 130, err
         assert "Interrupted after epoch 1 of 2; run the same command to resume." in err
         assert "Traceback" not in err
