@@ -15,7 +15,7 @@ from typing import NamedTuple
 import keras
 from keras import layers, ops
 
-from vae_keras import losses
+from vae_keras import losses, noise
 
 CORRUPTIONS = (None, "mask", "gaussian")
 
@@ -33,7 +33,7 @@ class MaskingNoise(layers.Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        keep = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator) >= self.rate
+        keep = noise.uniform(ops.shape(inputs), self.seed_generator) >= self.rate
         return inputs * ops.cast(keep, inputs.dtype)
 
     def get_config(self):

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import keras
 from keras import layers, ops
 
-from vae_keras import losses
+from vae_keras import losses, noise
 
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
@@ -56,11 +56,12 @@ def sampling(args, seed_generator: keras.random.SeedGenerator):
     the noise reproducible for a given seed; the ``Lambda`` layer passes it as
     an argument (``Lambda(sampling, arguments={"seed_generator": ...})``), so the
     layer owns it: every backend advances its state, and a ``.keras`` file
-    saves it. The function is registered by name, so a saved model loads in
-    Keras's safe mode.
+    saves it. The noise is :func:`vae_keras.noise.standard_normal`: the numbers of
+    ``keras.random.normal``, drawn without TensorFlow's slow path under XLA on a CPU.
+    The function is registered by name, so a saved model loads in Keras's safe mode.
     """
     z_mean, z_log_var = args
-    epsilon = keras.random.normal(ops.shape(z_mean), seed=seed_generator)
+    epsilon = noise.standard_normal(ops.shape(z_mean), seed_generator)
     return reparameterize(z_mean, z_log_var, epsilon)
 
 
