@@ -65,3 +65,32 @@ def test_cpu_seconds_come_from_the_cpu_clock_count():
     assert profile.cpu_clock_seconds(REPORT) == pytest.approx(7.645645638)
     with pytest.raises(ValueError, match="cpu-clock"):
         profile.cpu_clock_seconds(REPORT.replace("cpu-clock", "cycles"))
+
+
+xla_ops = load("profile_xla_ops")
+
+HLO = """\
+ENTRY %main.17 (Arg_0.1: f32[256,3072]) -> f32[256,512] {
+  %MatMul.100 = f32[256,512]{1,0} dot(%a, %b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %bitcast_concatenate_fusion = u32[8192,4]{1,0} fusion(%c, %d), kind=kLoop, calls=%fc.42
+  %log-plus-one_add_fusion = f32[256,3072]{1,0} fusion(%e), kind=kLoop, calls=%fc.11
+  %wrapped_add.6 = s64[] fusion(%f, %g), kind=kLoop, calls=%wrapped_add_computation.6
+  ROOT %tuple.9 = (f32[256,512]{1,0}) tuple(%MatMul.100)
+}
+"""
+
+
+def test_hlo_ops_name_each_instruction_by_kind_and_shape():
+    ops = xla_ops.hlo_ops(HLO)
+    assert ops == {
+        "MatMul.100": "dot f32[256,512]",
+        "bitcast_concatenate_fusion": "fusion u32[8192,4]",
+        "log-plus-one_add_fusion": "fusion f32[256,3072]",
+        "wrapped_add.6": "fusion s64[]",
+        "tuple.9": "tuple (f32[256,512]{1,0})",
+    }
+    kinds = {name: xla_ops.kind_of(hlo) for name, hlo in ops.items()}
+    assert kinds["MatMul.100"] == "matrix products (dot)"
+    assert kinds["bitcast_concatenate_fusion"] == "random bits"
+    assert kinds["log-plus-one_add_fusion"] == "element-wise fusions"
+    assert kinds["tuple.9"] == "other (tuple)"
