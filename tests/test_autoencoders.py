@@ -40,3 +40,19 @@ def test_training_lowers_the_loss_and_prediction_is_clean(corruption, tiny_datas
 def test_unknown_corruption():
     with pytest.raises(ValueError, match="corruption must be one of"):
         build_autoencoder(corruption="salt")
+
+
+def test_the_denoising_figure_is_the_same_from_one_run_to_the_next(tiny_dataset, tmp_path):
+    from vae_keras.background.figures import denoising_autoencoder
+
+    x = tiny_dataset
+    runs = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        out.mkdir()
+        runs.append(
+            denoising_autoencoder(out, x.x_train, x.x_test, x.image_shape, 2, log=lambda _: None)
+        )
+        assert (out / "denoising_autoencoder.png").stat().st_size > 0
+    assert runs[0] == runs[1]
+    assert set(runs[0]) == {"mask", "gaussian"}

@@ -27,12 +27,19 @@ BACKGROUND_FIGURES = (
 def denoising_autoencoder(
     out: Path, x_train, x_test, image_shape, epochs: int, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
-    """Train a masking-noise and a Gaussian-noise denoising autoencoder; draw their outputs."""
+    """Train a masking-noise and a Gaussian-noise denoising autoencoder; draw their outputs.
+
+    Seeded (initial weights, batch order and noise), so that the figure and its numbers
+    are the same from one run to the next.
+    """
+    import keras
+
     from vae_keras.autoencoders import build_autoencoder
     from vae_keras.progress import EpochProgress
 
     rows, numbers = {}, {}
     for corruption, level in (("mask", 0.5), ("gaussian", 0.5)):
+        keras.utils.set_random_seed(0)
         models = build_autoencoder(corruption=corruption, level=level, seed=0)
         history = models.autoencoder.fit(
             x_train,
