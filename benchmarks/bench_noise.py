@@ -32,13 +32,32 @@ def _seconds_per_draw(fn, draws: int) -> float:
     return (time.perf_counter() - start) / draws
 
 
+def noise_table(record: dict) -> str:
+    lines = [
+        f"Measured {record['date'][:10]} on {record['machine']}, TensorFlow "
+        f"{record['versions']['tensorflow']}, Keras {record['versions']['keras']} (medians of "
+        f"{record['rounds']} rounds of {record['draws']} draws):",
+        "",
+        "| shape | distribution | `keras.random` ms | `vae_keras.noise` ms | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for row in record["rows"]:
+        shape = " x ".join(map(str, row["shape"]))
+        lines.append(
+            f"| {shape} | {row['kind']} | {row['keras_ms']:.2f} | {row['ours_ms']:.2f} | "
+            f"{row['ratio']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--draws", type=int, default=20, help="draws timed per round")
-    parser.add_argument("--no-json", action="store_true")
+    parser.add_argument("--no-json", action="store_true", help="write neither JSON nor README")
+    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
     args = parser.parse_args(argv)
 
     import keras
@@ -87,6 +106,12 @@ def main(argv=None) -> None:
         record = {**benchmark_header(), "rounds": args.rounds, "draws": args.draws, "rows": rows}
         out.write_text(json.dumps(record, indent=2) + "\n")
         print(f"wrote {out}")
+        from vae_keras.report import replace_block
+
+        replace_block(
+            args.readme, "<!-- noise:start -->", "<!-- noise:end -->", noise_table(record)
+        )
+        print(f"Updated the noise table in {args.readme}")
 
 
 if __name__ == "__main__":

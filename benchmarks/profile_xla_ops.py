@@ -18,7 +18,8 @@ The times are each operation's own wall time as XLA marks it; operations can run
 side on the CPU's threads, so their sum need not equal the epoch's. A name can stand for
 instructions of several compiled modules (the training step, the validation step, a last
 smaller batch): the table lists each shape it has. Writes
-``benchmarks/results/profile_xla_ops_<config>.json`` and prints the table.
+``benchmarks/results/profile_xla_ops_<config>.json``, prints the table and rewrites the
+README's tables (every configuration traced so far).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import glob
+import json
 import os
 import re
 import tempfile
@@ -110,6 +112,8 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=2, help="traced epochs after a warm-up")
     parser.add_argument("--top", type=int, default=12, help="operations listed by name")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--readme", default="README.md", help="README whose tables to rewrite")
+    parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,6 +197,17 @@ def main(argv=None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, record)
     print(f"Written to {out}")
+    if not args.no_readme:
+        from vae_keras.report import replace_block
+
+        tables = [  # every configuration traced so far, this one included
+            ops_table(json.loads(f.read_text()))
+            for f in sorted(RESULTS.glob("profile_xla_ops_*.json"))
+        ]
+        replace_block(
+            args.readme, "<!-- xla-ops:start -->", "<!-- xla-ops:end -->", "\n\n".join(tables)
+        )
+        print(f"Updated the XLA operations tables in {args.readme}")
 
 
 if __name__ == "__main__":
