@@ -18,6 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+# A test's SIGINT stands for Ctrl-C in a terminal, which raises KeyboardInterrupt. A process
+# started in the background (``make test &``, some CI runners) inherits SIGINT ignored, and
+# Python then installs no handler: the paused trainer would sleep through the signal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 crash_at = int(sys.argv[1])
 when = os.environ.get("CRASH_WHEN", "before")
 real_replace = os.replace
