@@ -22,7 +22,6 @@ benchmarks/results/profile_train_<config>.json and the table in the README.
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from profiling import add_model_arguments, model_config, write_record
 
 #: (kind, test on (library, symbol)); the first that matches wins.
 KINDS = (
@@ -127,14 +126,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "cifar10"))
-    parser.add_argument("--intermediate-dim", type=int, default=None)
-    parser.add_argument("--latent-dim", type=int, default=None)
+    add_model_arguments(parser)
     parser.add_argument("--epochs", type=int, default=8, help="profiled epochs after a warm-up")
     parser.add_argument("--frequency", type=int, default=499, help="perf samples per second")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
-    parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
     perf = shutil.which("perf")
@@ -148,18 +142,10 @@ def main(argv=None):
 
     from vae_keras.data import load_dataset
     from vae_keras.report import benchmark_header
-    from vae_keras.runs import RunConfig, write_json_atomic
     from vae_keras.training import TrainOptions, train
 
-    mnist = args.dataset == "mnist"
     dataset = load_dataset(args.dataset, args.data_dir)
-    config = RunConfig(
-        dataset=args.dataset,
-        original_dim=dataset.original_dim,
-        intermediate_dim=args.intermediate_dim or (256 if mnist else 512),
-        latent_dim=args.latent_dim or (2 if mnist else 128),
-        epochs=args.epochs + 1,
-    )
+    config = model_config(args, dataset, epochs=args.epochs + 1)
 
     with tempfile.TemporaryDirectory() as tmp:
         data_file = Path(tmp) / "perf.data"
@@ -248,22 +234,13 @@ def main(argv=None):
     }
     for kind, percent in sorted(record["shares_percent"].items(), key=lambda kv: -kv[1]):
         print(f"{percent:5.1f} %  {kind}")
-    tag = f"{args.dataset}-{config.original_dim}-{config.intermediate_dim}-{config.latent_dim}"
-    out = RESULTS / f"profile_train_{tag}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out, record)
-    print(f"Written to {out}")
-    if not args.no_readme:
-        from vae_keras.report import replace_block
-
-        tables = [  # every configuration profiled so far, this one included
-            profile_table(json.loads(f.read_text()))
-            for f in sorted(RESULTS.glob("profile_train_*.json"))
-        ]
-        replace_block(
-            args.readme, "<!-- profile:start -->", "<!-- profile:end -->", "\n\n".join(tables)
-        )
-        print(f"Updated the profile table in {args.readme}")
+    write_record(
+        record,
+        "profile_train",
+        args,
+        profile_table,
+        ("<!-- profile:start -->", "<!-- profile:end -->"),
+    )
 
 
 if __name__ == "__main__":

@@ -27,13 +27,12 @@ from __future__ import annotations
 import argparse
 import collections
 import glob
-import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from profiling import add_model_arguments, model_config, write_record
 
 #: ``%name = f32[256,512]{1,0} dot(...`` in XLA's optimized HLO text
 HLO_LINE = re.compile(r"^\s*(?:ROOT\s+)?%([\w.\-]+) = (\S+?)(?:\{[\d,]*\})? ([\w\-]+)\(")
@@ -106,14 +105,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "cifar10"))
-    parser.add_argument("--intermediate-dim", type=int, default=None)
-    parser.add_argument("--latent-dim", type=int, default=None)
+    add_model_arguments(parser)
     parser.add_argument("--epochs", type=int, default=2, help="traced epochs after a warm-up")
     parser.add_argument("--top", type=int, default=12, help="operations listed by name")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--readme", default="README.md", help="README whose tables to rewrite")
-    parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,18 +125,10 @@ def main(argv=None) -> None:
 
         from vae_keras.data import load_dataset
         from vae_keras.report import benchmark_header
-        from vae_keras.runs import RunConfig, write_json_atomic
         from vae_keras.training import TrainOptions, train
 
-        mnist = args.dataset == "mnist"
         dataset = load_dataset(args.dataset, args.data_dir)
-        config = RunConfig(
-            dataset=args.dataset,
-            original_dim=dataset.original_dim,
-            intermediate_dim=args.intermediate_dim or (256 if mnist else 512),
-            latent_dim=args.latent_dim or (2 if mnist else 128),
-            epochs=args.epochs + 1,
-        )
+        config = model_config(args, dataset, epochs=args.epochs + 1)
 
         class Trace(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -192,22 +178,13 @@ def main(argv=None) -> None:
         ],
     }
     print(ops_table(record))
-    tag = f"{args.dataset}-{config.original_dim}-{config.intermediate_dim}-{config.latent_dim}"
-    out = RESULTS / f"profile_xla_ops_{tag}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out, record)
-    print(f"Written to {out}")
-    if not args.no_readme:
-        from vae_keras.report import replace_block
-
-        tables = [  # every configuration traced so far, this one included
-            ops_table(json.loads(f.read_text()))
-            for f in sorted(RESULTS.glob("profile_xla_ops_*.json"))
-        ]
-        replace_block(
-            args.readme, "<!-- xla-ops:start -->", "<!-- xla-ops:end -->", "\n\n".join(tables)
-        )
-        print(f"Updated the XLA operations tables in {args.readme}")
+    write_record(
+        record,
+        "profile_xla_ops",
+        args,
+        ops_table,
+        ("<!-- xla-ops:start -->", "<!-- xla-ops:end -->"),
+    )
 
 
 if __name__ == "__main__":
