@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import statistics
 import time
@@ -64,7 +63,8 @@ def main(argv=None) -> None:
     import tensorflow as tf
 
     from vae_keras import noise
-    from vae_keras.report import benchmark_header
+    from vae_keras.report import benchmark_header, replace_block
+    from vae_keras.runs import write_json_atomic
 
     rows = []
     print(f"{'shape':>12} {'kind':>8} {'keras ms':>9} {'ours ms':>8} {'ratio':>6}")
@@ -104,9 +104,8 @@ def main(argv=None) -> None:
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / "bench_noise.json"
         record = {**benchmark_header(), "rounds": args.rounds, "draws": args.draws, "rows": rows}
-        out.write_text(json.dumps(record, indent=2) + "\n")
+        write_json_atomic(out, record)
         print(f"wrote {out}")
-        from vae_keras.report import replace_block
 
         replace_block(
             args.readme, "<!-- noise:start -->", "<!-- noise:end -->", noise_table(record)

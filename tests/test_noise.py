@@ -1,4 +1,4 @@
-"""The noise functions return Keras's own random numbers, eagerly and compiled with XLA."""
+"""The noise functions return Keras's own random numbers: eagerly, in a graph, under XLA."""
 
 import keras
 import numpy as np
@@ -13,21 +13,22 @@ PAIRS = (
 )
 
 
-def _compiled(fn, jit):
-    if keras.backend.backend() != "tensorflow":
+def _run_as(fn, mode):
+    """``fn`` run eagerly, as a TensorFlow graph, or compiled with XLA (the training path)."""
+    if mode == "eager" or keras.backend.backend() != "tensorflow":
         return fn
     import tensorflow as tf
 
-    return tf.function(fn, jit_compile=jit)
+    return tf.function(fn, jit_compile=mode == "xla")
 
 
 @pytest.mark.parametrize("ours, theirs", PAIRS, ids=("normal", "uniform"))
-@pytest.mark.parametrize("jit", (False, True), ids=("eager", "xla"))
-def test_the_same_numbers_as_keras_draw_by_draw(ours, theirs, jit):
+@pytest.mark.parametrize("mode", ("eager", "graph", "xla"))
+def test_the_same_numbers_as_keras_draw_by_draw(ours, theirs, mode):
     shape = (64, 8)
     mine, keras_own = keras.random.SeedGenerator(11), keras.random.SeedGenerator(11)
-    draw_ours = _compiled(lambda: ours(shape, mine), jit)
-    draw_theirs = _compiled(lambda: theirs(shape, seed=keras_own), jit)
+    draw_ours = _run_as(lambda: ours(shape, mine), mode)
+    draw_theirs = _run_as(lambda: theirs(shape, seed=keras_own), mode)
     draws = [keras.ops.convert_to_numpy(draw_ours()) for _ in range(3)]
     for got in draws:
         np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(draw_theirs()))
