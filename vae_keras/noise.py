@@ -17,14 +17,22 @@ from __future__ import annotations
 import keras
 
 
-def _tensorflow_seed(seed_generator: keras.random.SeedGenerator):
-    """The next seed of ``seed_generator``, folded into int32 as Keras's TensorFlow backend does."""
+def _draw(distribution: str, shape, seed_generator: keras.random.SeedGenerator, dtype):
+    """``keras.random.<distribution>``'s numbers; on TensorFlow, its op with Philox named.
+
+    On TensorFlow the seed is drawn as Keras draws it (``SeedGenerator.next()``), folded
+    into int32 as ``keras.src.backend.tensorflow.random._cast_seed`` does.
+    """
+    dtype = dtype or keras.config.floatx()
+    if keras.backend.backend() != "tensorflow":
+        return getattr(keras.random, distribution)(shape, dtype=dtype, seed=seed_generator)
     import tensorflow as tf
 
     seed = seed_generator.next()
-    if seed.dtype != tf.int32:  # keras.src.backend.tensorflow.random._cast_seed
+    if seed.dtype != tf.int32:
         seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
-    return seed
+    stateless = getattr(tf.random, f"stateless_{distribution}")
+    return stateless(shape, seed=seed, dtype=dtype, alg="philox")
 
 
 def standard_normal(shape, seed_generator: keras.random.SeedGenerator, dtype=None):
@@ -32,21 +40,9 @@ def standard_normal(shape, seed_generator: keras.random.SeedGenerator, dtype=Non
 
     Slide "Reparameterization trick": ``epsilon = K.random_normal(shape=(batch, dim))``.
     """
-    dtype = dtype or keras.config.floatx()
-    if keras.backend.backend() != "tensorflow":
-        return keras.random.normal(shape, dtype=dtype, seed=seed_generator)
-    import tensorflow as tf
-
-    seed = _tensorflow_seed(seed_generator)
-    return tf.random.stateless_normal(shape, seed=seed, dtype=dtype, alg="philox")
+    return _draw("normal", shape, seed_generator, dtype)
 
 
 def uniform(shape, seed_generator: keras.random.SeedGenerator, dtype=None):
     """``u ~ U[0, 1)``: the numbers of ``keras.random.uniform(shape, seed=seed_generator)``."""
-    dtype = dtype or keras.config.floatx()
-    if keras.backend.backend() != "tensorflow":
-        return keras.random.uniform(shape, dtype=dtype, seed=seed_generator)
-    import tensorflow as tf
-
-    seed = _tensorflow_seed(seed_generator)
-    return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype, alg="philox")
+    return _draw("uniform", shape, seed_generator, dtype)
