@@ -1,30 +1,38 @@
 # `make reproduce`: set up, train every run, compute FID, draw every figure.
-# `make test`: set up, lint, run the test suite.
+# `make test`: set up (with the test tools and the JAX and PyTorch backends), lint, run the tests.
 # Both create .venv on first use; nothing else on the machine is touched.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: reproduce test venv lint clean
 
 venv: $(STAMP)
 
+# requirements.txt (the package's dependencies) and this package, editable
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Setting up $(VENV): Python packages of requirements.txt, this package (editable)"
 	@start=$$(date +%s); \
 	(test -x $(PY) || $(PYTHON) -m venv $(VENV)) && \
-	$(PY) -m pip install --quiet -r requirements.txt && \
+	$(PY) -m pip install --quiet -r requirements.txt 'setuptools>=64' && \
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e . && \
 	echo $$(( $$(date +%s) - start )) > $(VENV)/.setup-seconds
 	touch $(STAMP)
 
-lint: venv
+# requirements-test.txt: JAX, PyTorch (CPU build), pytest, hypothesis, ruff
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	@echo "Adding to $(VENV): the test tools and backends of requirements-test.txt"
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $(TEST_STAMP)
+
+lint: $(TEST_STAMP)
 	$(PY) -m ruff check vae_keras scripts tests benchmarks
 
-test: venv lint
+test: $(TEST_STAMP) lint
 	$(PY) -m pytest -q -n auto
 
 reproduce: venv

@@ -84,6 +84,9 @@ def main(argv=None) -> int:
     if args.n < 2:
         parser.error(f"--n must be at least 2, got {args.n}")
 
+    from vae_keras.startup import quiet_start
+
+    quiet_start()
     from vae_keras.data import DataError
     from vae_keras.fid import FIDInputError, compute_statistics, fid_from_statistics, get_extractor
     from vae_keras.metrics import sample_quality

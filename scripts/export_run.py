@@ -23,16 +23,15 @@ def main(argv=None) -> int:
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="trained run directories")
     args = parser.parse_args(argv)
 
-    from vae_keras.runs import RunError, export_keras_models, load_run, lock_run_dir
+    from vae_keras.startup import quiet_start
+
+    quiet_start()
+    from vae_keras.runs import export_keras_models, load_run, lock_run_dir
 
     for run_dir in args.run_dirs:
-        try:
-            run = load_run(run_dir)
-            with lock_run_dir(run_dir):  # not while a trainer writes there
-                written = export_keras_models(run.run_dir, run.models)
-        except RunError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        run = load_run(run_dir)  # a RunError is one line (guarded)
+        with lock_run_dir(run_dir):  # not while a trainer writes there
+            written = export_keras_models(run.run_dir, run.models)
         print(f"{run_dir}: wrote " + ", ".join(p.name for p in written))
     return 0
 

@@ -26,13 +26,12 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz")
     args = parser.parse_args(argv)
 
-    from vae_keras.data import DataError, load_dataset
+    from vae_keras.data import load_dataset
+    from vae_keras.startup import quiet_start
 
-    try:
-        dataset = load_dataset("mnist", args.data_dir, limit=args.limit)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    quiet_start()
+
+    dataset = load_dataset("mnist", args.data_dir, limit=args.limit)  # DataError: one line
     from vae_keras.classifier import train_classifier
 
     result = train_classifier(dataset, args.out, args.epochs, args.batch_size, args.seed)

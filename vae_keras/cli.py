@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vae_keras.data import DATA_DIR_ENV, DataError, Dataset, load_dataset
+from vae_keras.data import DATA_DIR_ENV, Dataset, load_dataset
+from vae_keras.errors import UserError
 from vae_keras.runs import RunConfig, RunError, lock_run_dir, writes_run_dir
+from vae_keras.startup import quiet_start
 
 #: Exit codes: a user error (bad argument, data or run directory), an error of the
 #: system (unreadable or unwritable file, full disk), Ctrl-C.
@@ -80,15 +82,24 @@ def system_error(exc: OSError, hint: str = "") -> int:
     return SYSTEM_ERROR
 
 
-def guarded(main: Callable[[], int]) -> int:
-    """Run a script's ``main``; Ctrl-C and errors of the system end in one line, not a traceback.
+def user_error(exc: UserError) -> int:
+    """Report a mistake of the user's in one line (its message says how to fix it); exit code."""
+    print(f"error: {exc}", file=sys.stderr)
+    return USER_ERROR
 
-    Ctrl-C exits with 130, an ``OSError`` (a file that cannot be read or
-    written, a full disk) with 1. Other exceptions are bugs and keep their
-    traceback.
+
+def guarded(main: Callable[[], int]) -> int:
+    """Run a script's ``main``; user errors, Ctrl-C and errors of the system end in one line.
+
+    A :class:`~vae_keras.errors.UserError` (a bad argument, data set or run
+    directory) exits with 2, Ctrl-C with 130, an ``OSError`` (a file that cannot
+    be read or written, a full disk) with 1. Every other exception is a bug and
+    keeps its traceback.
     """
     try:
         return main()
+    except UserError as exc:
+        return user_error(exc)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
@@ -213,15 +224,16 @@ def run_training(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: --out: {problem}; choose another --out.", file=sys.stderr)
         return USER_ERROR
+    quiet_start()
     try:
         dataset = load_dataset(args.dataset, args.data_dir, limit=args.limit)
+        options = train_options(args)  # a ConfigError before anything is created
         if not writes_run_dir(args.distribute):  # a cluster worker other than the chief
-            return train_locked(args, dataset, out)
-        with lock_run_dir(out):  # before TensorFlow starts: a second trainer is told at once
-            return train_locked(args, dataset, out)
-    except (DataError, RunError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return USER_ERROR
+            return train_locked(args, dataset, out, options)
+        with lock_run_dir(out):  # before training starts: a second trainer is told at once
+            return train_locked(args, dataset, out, options)
+    except UserError as exc:
+        return user_error(exc)
     except KeyboardInterrupt:
         print(f"\n{interrupted_message(out, args.epochs)}", file=sys.stderr)
         return INTERRUPTED
@@ -231,11 +243,24 @@ def run_training(args: argparse.Namespace) -> int:
         )
 
 
-def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
-    """The training of :func:`run_training`, its run directory locked; its errors go up."""
+def train_options(args: argparse.Namespace):
+    """The ``TrainOptions`` of the speed flags, checked against the backend."""
     # Imported here so that --help and argument errors answer without starting TensorFlow.
+    from vae_keras.training import TrainOptions
+
+    return TrainOptions(
+        pipeline=args.pipeline,
+        jit_compile=not args.no_jit,
+        steps_per_execution=args.steps_per_execution,
+        fuse_steps=not args.no_fuse_steps,
+        distribute=args.distribute,
+    )
+
+
+def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options) -> int:
+    """The training of :func:`run_training`, its run directory locked; its errors go up."""
     from vae_keras.distribution import describe_devices
-    from vae_keras.training import TrainOptions, train
+    from vae_keras.training import train
 
     config = RunConfig(
         dataset=args.dataset,
@@ -246,13 +271,6 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         limit=args.limit,
-    )
-    options = TrainOptions(
-        pipeline=args.pipeline,
-        jit_compile=not args.no_jit,
-        steps_per_execution=args.steps_per_execution,
-        fuse_steps=not args.no_fuse_steps,
-        distribute=args.distribute,
     )
     print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
     print(describe_devices())

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_keras.errors import UserError
+
 #: Environment variable naming a folder of ``<name>.npz`` files.
 DATA_DIR_ENV = "VAE_KERAS_DATA_DIR"
 
@@ -33,7 +35,7 @@ NUM_CLASSES = 10
 SPLITS = ("train", "test")
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A dataset file or array is not what the loader expects."""
 
 

@@ -16,6 +16,8 @@ import os
 
 import keras
 
+from vae_keras.errors import ConfigError
+
 DISTRIBUTE = (None, "mirrored", "multiworker")
 #: (backend, --distribute) pairs with a distribution path
 DISTRIBUTION_PATHS = {
@@ -30,12 +32,12 @@ def on_tensorflow() -> bool:
 
 
 def check_distribution(distribute: str | None) -> None:
-    """Raise ``ValueError`` if ``distribute`` has no path on this process's backend."""
+    """Raise ``ConfigError`` if ``distribute`` has no path on this process's backend."""
     if distribute not in DISTRIBUTE:
-        raise ValueError(f"distribute must be one of {DISTRIBUTE}, got {distribute!r}.")
+        raise ConfigError(f"distribute must be one of {DISTRIBUTE}, got {distribute!r}.")
     backend = keras.backend.backend()
     if distribute and (backend, distribute) not in DISTRIBUTION_PATHS:
-        raise ValueError(
+        raise ConfigError(
             f"--distribute {distribute} is not available on the {backend} backend: "
             "mirrored runs on TensorFlow and JAX, multiworker on TensorFlow "
             "(set KERAS_BACKEND=tensorflow or jax)."
@@ -48,14 +50,26 @@ def describe_devices() -> str:
         from vae_keras import tf_speed
 
         return tf_speed.describe_devices()
-    devices = keras.distribution.list_devices()
-    accelerators = [d for d in devices if not d.lower().startswith("cpu")]
+    accelerators = [d for d in local_devices() if not d.lower().startswith("cpu")]
     where = (
         f"{len(accelerators)} accelerator(s): {', '.join(accelerators)}"
         if accelerators
         else (f"the CPU ({os.cpu_count()} cores); no GPU found")
     )
     return f"Training with {keras.backend.backend()} on {where}"
+
+
+def local_devices() -> list[str]:
+    """This process's devices as Keras names them (``"cpu:0"``, ``"gpu:0"``, ``"cuda:0"``).
+
+    Keras's ``keras.distribution.list_devices`` has no PyTorch implementation;
+    there the devices are the CPU and what ``torch.cuda`` sees.
+    """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return ["cpu:0", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
+    return keras.distribution.list_devices()
 
 
 def distribution_scopes(distribute: str | None) -> tuple:

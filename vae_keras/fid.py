@@ -22,8 +22,10 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg.blas import dtrmm
 
+from vae_keras.errors import UserError
 
-class FIDInputError(ValueError):
+
+class FIDInputError(UserError, ValueError):
     """Statistics or features that a Frechet distance cannot be computed from."""
 
 

@@ -59,6 +59,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from vae_keras.errors import UserError
+
 if TYPE_CHECKING:  # the model module imports Keras; keep RunConfig importable without it
     from vae_keras.model import VAEModels
 
@@ -79,7 +81,7 @@ RUN_FILES_AFTER_EPOCH = (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV)
 FRESH_HINT = "Retrain with --fresh (it removes the run's files only)."
 
 
-class RunError(RuntimeError):
+class RunError(UserError, RuntimeError):
     """A run directory is missing, damaged, busy or does not match the request."""
 
 

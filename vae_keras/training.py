@@ -37,6 +37,7 @@ import numpy as np
 from vae_keras import distribution, monitoring, runs
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
+from vae_keras.errors import ConfigError
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig, RunError
 
@@ -124,9 +125,9 @@ class TrainOptions:
 
     def __post_init__(self):
         if self.pipeline not in ("seeded", "numpy"):
-            raise ValueError(f"pipeline must be 'seeded' or 'numpy', got {self.pipeline!r}.")
+            raise ConfigError(f"pipeline must be 'seeded' or 'numpy', got {self.pipeline!r}.")
         if self.steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be >= 1, got {self.steps_per_execution}.")
+            raise ConfigError(f"steps_per_execution must be >= 1, got {self.steps_per_execution}.")
         distribution.check_distribution(self.distribute)
 
 
@@ -137,13 +138,15 @@ PLAIN = TrainOptions(pipeline="numpy", jit_compile="auto", steps_per_execution=1
 
 def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEModels:
     """The slides' VAE compiled as ``options`` asks, for ``n`` training examples."""
-    jit = options.jit_compile if keras.backend.backend() != "torch" else False
+    on_torch = keras.backend.backend() == "torch"
+    jit = False if on_torch else options.jit_compile
     if options.fused:
         from vae_keras import tf_speed
 
         return tf_speed.build_fused(config, n, options.steps_per_execution, jit)
     steps = math.ceil(n / config.batch_size)
-    spe = aligned_steps_per_execution(options.steps_per_execution, steps)
+    # Keras's PyTorch trainer runs one step per call (it refuses steps_per_execution > 1)
+    spe = 1 if on_torch else aligned_steps_per_execution(options.steps_per_execution, steps)
     if options.distribute and on_tensorflow():
         from vae_keras import tf_speed
 
@@ -257,7 +260,7 @@ def train(
     another gets a :class:`runs.RunLockedError` at once.
     """
     if dataset.original_dim != config.original_dim:
-        raise ValueError(
+        raise ConfigError(
             f"The dataset {dataset.name} has {dataset.original_dim} inputs per example but the "
             f"model expects original_dim={config.original_dim}."
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
+from scipy.integrate import trapezoid  # np.trapezoid needs numpy >= 2
 from scipy.special import logsumexp
 from scipy.stats import norm
 
@@ -67,7 +68,7 @@ def grid_for(p: Mixture1D, points: int = 20_001, width: float = 12.0) -> np.ndar
 def kl_continuous(log_p: np.ndarray, log_q: np.ndarray, grid: np.ndarray) -> float:
     """``integral p(x) log(p(x) / q(x)) dx`` by the trapezoidal rule on ``grid``."""
     integrand = np.exp(log_p) * (log_p - log_q)
-    return float(np.trapezoid(integrand, grid))
+    return float(trapezoid(integrand, grid))
 
 
 def forward_kl(p: Mixture1D, m: float, log_s: float, grid: np.ndarray) -> float:

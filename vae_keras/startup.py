@@ -1,0 +1,106 @@
+"""A quiet start: TensorFlow's C++ start-up lines hidden, anything else it prints kept.
+
+On a machine without a GPU, importing TensorFlow prints lines such as::
+
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I0000 ... port.cc:153] oneDNN custom operations are on. ...
+    I0000 ... cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+    E0000 ... cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: ...
+
+They come from C++ before absl's logging starts, so ``TF_CPP_MIN_LOG_LEVEL``
+does not stop them, and a user's one-line error would read as one line among
+eight. :func:`quiet_start` imports TensorFlow (and Keras) with the process's
+standard error sent to a temporary file, then writes back every line that is
+not one of the known start-up lines (:data:`STARTUP_NOISE`): a real error stays
+visible. The scripts then say themselves which device they train on.
+``VAE_KERAS_TF_LOGS=1`` shows everything, as TensorFlow prints it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+#: Set to 1 to see TensorFlow's start-up lines (and its INFO logs) as it prints them.
+LOGS_ENV = "VAE_KERAS_TF_LOGS"
+
+#: The lines TensorFlow prints at start-up on a CPU-only machine, none of them an error of ours.
+STARTUP_NOISE = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"All log messages before absl::InitializeLog\(\) is called are written to STDERR",
+        r"oneDNN custom operations are on",
+        r"Could not find cuda drivers on your machine",
+        r"failed call to cuInit",
+        r"cpu_feature_guard\.cc",
+        r"^To enable the following instructions: .* rebuild TensorFlow",
+        r"Unable to register cu(DNN|FFT|BLAS) factory",
+        r"computation placer already registered",
+        r"TF-TRT Warning: Could not find TensorRT",
+        r"Skipping registering GPU devices",
+        r"Cannot dlopen some GPU libraries",
+    )
+)
+
+
+def is_startup_noise(line: str) -> bool:
+    """Whether ``line`` is one of TensorFlow's known start-up lines (:data:`STARTUP_NOISE`)."""
+    return any(p.search(line) for p in STARTUP_NOISE)
+
+
+def without_startup_noise(text: str) -> str:
+    """``text`` without TensorFlow's start-up lines; every other line kept, in order."""
+    return "".join(line for line in text.splitlines(keepends=True) if not is_startup_noise(line))
+
+
+@contextlib.contextmanager
+def stderr_filtered() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file for the block; write back what is not noise.
+
+    The C++ side of TensorFlow writes to the descriptor directly, past
+    ``sys.stderr``; both are caught. What the block printed is written back
+    even if it raises.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = without_startup_noise(captured.read().decode(errors="replace"))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
+
+def quiet_start() -> None:
+    """Import TensorFlow (where installed) and Keras without TensorFlow's start-up lines.
+
+    Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless set) so that TensorFlow's
+    INFO and WARNING logs stay hidden later; errors still show. Does nothing
+    with ``VAE_KERAS_TF_LOGS=1``, or once TensorFlow is imported.
+    """
+    if os.environ.get(LOGS_ENV) == "1":
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    with stderr_filtered():
+        # Keras imports TensorFlow on its default backend, and on the others its
+        # utilities (set_random_seed, tf.data input) do; the CUDA probe runs at the
+        # first device query.
+        if importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+        import keras  # noqa: F401
