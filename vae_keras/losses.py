@@ -1,8 +1,10 @@
 """The loss of the slides' VAE, one function per formula.
 
-Every function takes batched tensors (or NumPy arrays) and works with
-``keras.ops``, so the model, the tests and the evaluation scripts call the same
-code. The slide names refer to ``shared/seeds/000_f150916e803b6370.txt``.
+Every function takes batched tensors (or NumPy arrays, converted with
+``ops.convert_to_tensor``: PyTorch's tensors do not mix with NumPy's arrays in
+one expression) and works with ``keras.ops``, so the model, the tests and the
+evaluation scripts call the same code on every backend. The slide names refer
+to ``shared/seeds/000_f150916e803b6370.txt``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def reconstruction_loss_from_logits(x, logits):
     so ``logits`` may carry extra leading axes (e.g. (batch, k, original_dim)
     with ``x`` of shape (batch, 1, original_dim)).
     """
+    x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
     return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
 
 
@@ -76,6 +79,7 @@ def kl_divergence(z_mean, z_log_var):
     Tensor of shape (batch,), non-negative; zero exactly when ``mu = 0`` and
     ``log_var = 0``.
     """
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -105,4 +109,5 @@ def squared_error(x, x_reconstructed):
     function with the encoder fed a corrupted ``x~_i`` and compared with the
     clean ``x_i``.
     """
+    x, x_reconstructed = ops.convert_to_tensor(x), ops.convert_to_tensor(x_reconstructed)
     return ops.sum(ops.square(x - x_reconstructed), axis=-1)

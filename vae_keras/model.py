@@ -36,8 +36,9 @@ def reparameterize(z_mean, z_log_var, epsilon):
 
     Parameters
     ----------
-    z_mean, z_log_var, epsilon : tensors of the same shape (batch, latent_dim)
+    z_mean, z_log_var, epsilon : tensors (or NumPy arrays) of the same shape (batch, latent_dim)
     """
+    z_mean, z_log_var, epsilon = (ops.convert_to_tensor(t) for t in (z_mean, z_log_var, epsilon))
     return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
 
