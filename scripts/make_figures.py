@@ -1,21 +1,28 @@
 #!/usr/bin/env python
 """Draw every figure of the slides from trained runs; write results.json and the README table.
 
-Needs the runs made by:
-  python scripts/train_mnist.py --latent-dim 2                 (latent-space figures)
+Draws every figure whose runs exist (the background figures need none) and skips
+the others, ending with the command that trains each missing run:
+  python scripts/train_mnist.py                                (latent space, manifold, curves)
   python scripts/train_mnist.py --latent-dim 8 [--seed 1, 2]   (samples, reconstructions, FID)
   python scripts/train_cifar10.py                              (CIFAR-10 reconstructions)
   python scripts/train_classifier.py                           (digit-aware features)
 
-A missing run is reported with the command that makes it. --quick draws the same
-files with fewer FID samples (for tests; its numbers are not the protocol's).
+--only draws just the named figures or steps and needs only their runs (a missing
+one is then an error, before anything is written). results.json keeps what earlier
+reports measured in the steps that did not run now, each step dated. --quick draws
+the same files with fewer samples into runs/figures-quick/ (a fast check: it never
+touches figures/, its results.json or the README).
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from vae_keras.cli import guarded
+from vae_keras.cli import guarded, int_at_least
+
+#: The committed figures, which --quick never overwrites.
+COMMITTED_FIGURES = Path(__file__).resolve().parents[1] / "figures"
 
 
 def main(argv=None) -> int:
@@ -40,10 +47,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--cifar", default=None, help="CIFAR-10 run (default RUNS/cifar10-latent128)"
     )
-    parser.add_argument("--no-cifar", action="store_true", help="skip the CIFAR-10 reconstructions")
-    parser.add_argument("--out", default="figures", help="output directory")
     parser.add_argument(
-        "--readme", default="README.md", help="README whose results table to rewrite"
+        "--no-cifar", action="store_true", help="skip both CIFAR-10 figures (no CIFAR-10 needed)"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default figures, or with --quick RUNS/figures-quick)",
+    )
+    parser.add_argument(
+        "--readme",
+        default=None,
+        help="README whose results table to rewrite (default README.md; none with --quick)",
     )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
@@ -58,9 +73,9 @@ def main(argv=None) -> int:
         default=None,
         help="MNIST classifier run (default RUNS/mnist-classifier, from train_classifier.py)",
     )
-    parser.add_argument("--fid-samples", type=int, default=10_000)
+    parser.add_argument("--fid-samples", type=int_at_least(2), default=10_000)
     parser.add_argument(
-        "--manifold-n", type=int, default=15, help="grid size (the slides: 15 or 30)"
+        "--manifold-n", type=int_at_least(2), default=15, help="grid size (the slides: 15 or 30)"
     )
     parser.add_argument(
         "--quick",
@@ -68,57 +83,88 @@ def main(argv=None) -> int:
         help="1,000 FID samples, 5x5 grid: a fast check, not results",
     )
     args = parser.parse_args(argv)
+    runs = Path(args.runs_dir)
+    if args.quick:
+        if args.readme is not None:
+            parser.error(
+                "--quick never rewrites a README (its numbers are not results); drop --readme"
+            )
+        args.out = args.out or str(runs / "figures-quick")
+        if Path(args.out).resolve() == COMMITTED_FIGURES.resolve():
+            parser.error(
+                f"--quick never writes into {COMMITTED_FIGURES} (the committed figures); "
+                "choose another --out or drop it"
+            )
+    out = Path(args.out or "figures")
+    readme = None if args.no_readme or args.quick else Path(args.readme or "README.md")
 
-    from vae_keras.data import DataError
-    from vae_keras.fid import FIDInputError
-    from vae_keras.report import FIGURES, STEP_NAMES, ReportConfig, RunSpec, make_report
-    from vae_keras.runs import RunError
+    from vae_keras.startup import quiet_start
+
+    quiet_start()
+    from vae_keras.classifier import MODEL_FILE
+    from vae_keras.report import (
+        CIFAR_FIGURES,
+        FIGURES,
+        STEP_NAMES,
+        ReportConfig,
+        RunSpec,
+        make_report,
+    )
 
     if args.only:
         choices = [*FIGURES, *(s for s in STEP_NAMES if s not in FIGURES)]
         unknown = sorted(set(args.only) - set(choices))
         if unknown:
             parser.error(f"unknown figure(s) or step(s) {unknown}; choose from {choices}")
-    runs = Path(args.runs_dir)
+        if args.no_cifar and set(args.only) & set(CIFAR_FIGURES):
+            parser.error("--only names a CIFAR-10 figure and --no-cifar skips it; drop one")
 
-    def specs(paths, latent, script="train_mnist.py"):
+    def command(script: str, path: Path, default: str | None, *options: str) -> str:
+        """The command that trains ``path`` (``--out`` unless it is the script's default)."""
+        out = () if default is not None and path == Path(default) else ("--out", str(path))
+        return " ".join(("python", f"scripts/{script}", *options, *out))
+
+    def specs(paths, latent):
+        latent_option = () if latent == 2 else ("--latent-dim", str(latent))
         if paths:
-            return [RunSpec(Path(p), f"python scripts/{script} --out {p}") for p in paths]
-        found = [
-            RunSpec(
-                runs / f"mnist-latent{latent}", f"python scripts/{script} --latent-dim {latent}"
-            )
-        ]
-        for seed in (1, 2):
-            path = runs / f"mnist-latent{latent}-seed{seed}"
-            if path.exists() or latent == 8:
-                found.append(
-                    RunSpec(path, f"python scripts/{script} --latent-dim {latent} --seed {seed}")
+            return [
+                RunSpec(Path(p), command("train_mnist.py", Path(p), None, *latent_option))
+                for p in paths
+            ]
+        found = []
+        for seed in (0, 1, 2):
+            name = f"mnist-latent{latent}" + (f"-seed{seed}" if seed else "")
+            path, seed_option = runs / name, ("--seed", str(seed)) if seed else ()
+            if seed == 0 or path.exists() or latent == 8:
+                made_by = command(
+                    "train_mnist.py", path, f"runs/{name}", *latent_option, *seed_option
                 )
+                found.append(RunSpec(path, made_by))
         return found
 
     cifar = None
     if not args.no_cifar:
         path = Path(args.cifar) if args.cifar else runs / "cifar10-latent128"
-        cifar = RunSpec(path, f"python scripts/train_cifar10.py --out {path}")
+        cifar = RunSpec(path, command("train_cifar10.py", path, "runs/cifar10-latent128"))
+    classifier = Path(args.classifier) if args.classifier else runs / "mnist-classifier"
     config = ReportConfig(
         mnist2=specs(args.mnist2, 2),
         mnist8=specs(args.mnist8, 8),
         cifar=cifar,
-        out_dir=Path(args.out),
+        out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,
         manifold_n=5 if args.quick else args.manifold_n,
         only=args.only,
-        readme=None if args.no_readme else Path(args.readme),
+        readme=readme,
         quick=args.quick,
-        classifier=Path(args.classifier) if args.classifier else runs / "mnist-classifier",
+        classifier=RunSpec(
+            classifier,
+            command("train_classifier.py", classifier, "runs/mnist-classifier"),
+            MODEL_FILE,
+        ),
     )
-    try:
-        make_report(config)
-    except (RunError, DataError, FIDInputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    make_report(config)  # a missing data set, a damaged run: one line (guarded), nothing written
     return 0
 
 

@@ -17,6 +17,14 @@ from pathlib import Path
 from vae_keras.cli import guarded
 
 
+def recorded_seconds(path: Path) -> float | None:
+    """The set-up's seconds that `make venv` wrote, or None (unknown) if absent or unreadable."""
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -27,7 +35,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--setup-file",
         default=".venv/.setup-seconds",
-        help="where `make venv` recorded the set-up's seconds (ignored if absent)",
+        help="where `make venv` recorded the set-up's seconds (recorded as unknown if absent)",
     )
     args = parser.parse_args(argv)
 
@@ -51,8 +59,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
     print("\nWall time of each step:\n" + step_table(timings))
-    setup = Path(args.setup_file)
-    setup_seconds = float(setup.read_text()) if setup.is_file() else None
+    setup_seconds = recorded_seconds(Path(args.setup_file))
     record_chain(Path(args.results), timings, setup_seconds, Path(args.readme))
     print(f"Step table written to {args.results} and {args.readme}")
     return 0

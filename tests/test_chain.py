@@ -57,3 +57,32 @@ def test_list_prints_the_makefiles_chain():
     assert result.returncode == 0
     assert result.stdout.splitlines() == [chain.shown(s) for s in chain.REPRODUCE_STEPS]
     assert "$(PY) scripts/reproduce.py" in (ROOT / "Makefile").read_text()
+
+
+def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path):
+    """reproduce.py with no .venv/.setup-seconds (a venv made before it existed, or run
+    directly): the table says "not recorded", and later reports rewrite the README too."""
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"date": "2026-11-23T00:00:00+00:00", "training": [],
+                                   "machine": {"processor": "x86_64", "cpu_count": 2, "gpus": []},
+                                   "versions": {"tensorflow": "2", "keras": "3"}}))  # fmt: skip
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\n")
+    script = ROOT / "scripts" / "reproduce.py"
+    inject = (
+        "import runpy, sys\n"
+        "import vae_keras.chain as chain\n"
+        "chain.run_chain = lambda steps: [{'command': 'python scripts/a.py', 'seconds': 61.0}]\n"
+        f"sys.argv = ['reproduce.py', '--results', {str(results)!r}, '--readme', "
+        f"{str(readme)!r}, '--setup-file', {str(tmp_path / 'absent')!r}]\n"
+        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
+    )
+    result = run_script("-c", inject)
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads(results.read_text())
+    assert recorded["reproduce"]["setup_seconds"] is None
+    assert "set-up of the venv and installs excluded, not recorded" in readme.read_text()
+    from vae_keras.report import update_readme
+
+    update_readme(readme, recorded)  # what every later make_figures.py does
+    assert "| **total** | **1:01** |" in readme.read_text()

@@ -1,7 +1,9 @@
-"""make_figures.py --quick on tiny runs writes every promised file; missing runs are named."""
+"""make_figures.py on tiny runs: every promised file, from any state; missing runs are named."""
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,18 +13,26 @@ from conftest import write_npz
 from matplotlib.image import imread
 
 from vae_keras.data import load_dataset
-from vae_keras.report import FIGURES, README_END, README_START, STEP_NAMES, results_table
+from vae_keras.report import (
+    BACKGROUND_FIGURES,
+    FIGURES,
+    README_END,
+    README_START,
+    STEP_NAMES,
+    results_table,
+    update_readme,
+)
 from vae_keras.runs import RunConfig
 from vae_keras.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_make_figures(*args, data_dir):
+def run_make_figures(*args, data_dir, cwd=ROOT):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "scripts/make_figures.py", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -54,18 +64,9 @@ def tiny_runs(tmp_path_factory):
 
 def test_quick_report_writes_every_figure_and_results(tiny_runs):
     root, data_dir, runs = tiny_runs
-    readme = root / "README.md"
-    readme.write_text(f"# title\n\n{README_START}\nold table\n{README_END}\n\nafter\n")
     out = root / "figures"
     result = run_make_figures(
-        "--quick",
-        "--runs-dir",
-        str(runs),
-        "--out",
-        str(out),
-        "--readme",
-        str(readme),
-        data_dir=data_dir,
+        "--quick", "--runs-dir", str(runs), "--out", str(out), data_dir=data_dir
     )
     assert result.returncode == 0, result.stderr
     for name in FIGURES:
@@ -77,6 +78,9 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     assert len(results["training"]) == 5  # 1 latent-2 run, 3 latent-8 runs, the CIFAR-10 run
     assert results["fid"]["summary"]["latent8"]["n"] == 3
     assert all(r["fid"] > 0 and r["n_generated"] == 1000 for r in results["fid"]["runs"])
+    readme = root / "README.md"  # the table that a report without --quick writes
+    readme.write_text(f"# title\n\n{README_START}\nold table\n{README_END}\n\nafter\n")
+    update_readme(readme, results)
     text = readme.read_text()
     assert (
         "old table" not in text and text.startswith("# title") and text.rstrip().endswith("after")
@@ -84,8 +88,11 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     assert results_table(results) in text
     assert [s["step"] for s in results["report_steps"]] == list(STEP_NAMES)  # all, in order
     assert all(s["seconds"] >= 0 for s in results["report_steps"])
-    assert "Steps of `scripts/make_figures.py`: mnist_latent_space" in text
-    assert "[10/15] likelihood" in result.stdout  # progress: each step announced and timed
+    assert (
+        f"Steps of `scripts/make_figures.py` (run {results['date'][:10]} unless dated): "
+        "mnist_latent_space" in text
+    )
+    assert "[11/16] likelihood" in result.stdout  # progress: each step announced and timed
     assert "latent 8, k = 10: 200/200 images" in result.stdout  # the 200 test images
     quality = results["sample_quality"]["rows"]["classifier"]
     assert {"fid", "kid", "precision", "recall", "fid_infinity"} <= set(quality[0])
@@ -114,24 +121,140 @@ def test_only_one_figure(tiny_runs, tmp_path):
     only("fid")  # a measurement without a figure
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["fid"]["summary"]["latent8"]["n"] == 3
-    assert [s["step"] for s in results["report_steps"]] == ["fid"]
+    # every step is dated; the earlier partial runs' steps are kept
+    assert [s["step"] for s in results["report_steps"]] == ["mnist_samples", "fid", "em_gmm"]
+    assert all(s["date"] <= results["date"] for s in results["report_steps"])
 
 
-def test_missing_runs_name_the_commands(tiny_runs, tmp_path):
+def test_from_nothing_trained_it_draws_the_background_and_names_every_missing_run(
+    tiny_runs, tmp_path
+):
     _, data_dir, _ = tiny_runs
+    out = tmp_path / "f"
     result = run_make_figures(
-        "--quick",
-        "--runs-dir",
-        str(tmp_path / "none"),
-        "--out",
-        str(tmp_path / "f"),
-        "--no-readme",
-        data_dir=data_dir,
+        "--quick", "--runs-dir", str(tmp_path / "none"), "--out", str(out), data_dir=data_dir
     )
+    assert result.returncode == 0, result.stderr
+    drawn = {p.stem for p in out.glob("*.png")}
+    assert drawn == {*BACKGROUND_FIGURES, "cifar10_samples"}  # what needs no trained run
+    lines = result.stdout.splitlines()
+    commands = lines[lines.index(next(x for x in lines if x.startswith("To draw them"))) + 1 :]
+    none = tmp_path / "none"
+    made_by = [
+        ("train_mnist.py", "", "mnist-latent2"),
+        ("train_mnist.py", "--latent-dim 8 ", "mnist-latent8"),
+        ("train_mnist.py", "--latent-dim 8 --seed 1 ", "mnist-latent8-seed1"),
+        ("train_mnist.py", "--latent-dim 8 --seed 2 ", "mnist-latent8-seed2"),
+        ("train_classifier.py", "", "mnist-classifier"),
+        ("train_cifar10.py", "", "cifar10-latent128"),
+    ]
+    assert [c.strip() for c in commands] == [
+        f"python scripts/{script} {options}--out {none / name}" for script, options, name in made_by
+    ]
+    assert "  fid: needs " in result.stdout and "  mnist_latent_space: needs " in result.stdout
+
+
+def test_only_names_a_step_whose_run_is_missing_nothing_is_written(tiny_runs, tmp_path):
+    _, data_dir, _ = tiny_runs
+    out = tmp_path / "f"
+    args = ("--runs-dir", str(tmp_path / "none"), "--out", str(out), "--no-readme")
+    result = run_make_figures(*args, "--only", "mnist_samples", "em_gmm", data_dir=data_dir)
     assert result.returncode == 2
-    assert "python scripts/train_mnist.py --latent-dim 8 --seed 2" in result.stderr
-    assert "python scripts/train_cifar10.py" in result.stderr
-    assert not (tmp_path / "f").exists()  # nothing written before the check
+    assert "python scripts/train_mnist.py --latent-dim 8 --out" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing written before the check
+    result = run_make_figures(*args, "--only", "em_gmm", data_dir=data_dir)  # needs no run
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["em_gmm.png", "results.json"]
+
+
+def test_no_cifar_needs_no_cifar10(tiny_runs, tmp_path):
+    _, data_dir, runs = tiny_runs
+    mnist_only = tmp_path / "data"
+    mnist_only.mkdir()
+    shutil.copy(data_dir / "mnist.npz", mnist_only)
+    out = tmp_path / "f"
+    args = ("--quick", "--runs-dir", str(runs), "--out", str(out))
+    only = ("--only", "cifar10_samples", "mnist_samples", "em_gmm")
+    refused = run_make_figures(*args, *only, data_dir=mnist_only)
+    assert refused.returncode == 2 and "--no-cifar" in refused.stderr and not out.exists()
+    result = run_make_figures(*args, "--no-cifar", *only[:1], *only[2:], data_dir=mnist_only)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.stem for p in out.glob("*.png")) == ["em_gmm", "mnist_samples"]
+
+
+def digest(paths):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_quick_leaves_the_committed_figures_results_and_readme_byte_identical(tiny_runs):
+    _, data_dir, runs = tiny_runs
+    committed = [*sorted((ROOT / "figures").iterdir()), ROOT / "README.md"]
+    before = digest(committed)
+    result = run_make_figures(
+        "--quick", "--runs-dir", str(runs), "--only", "mnist_samples", "em_gmm", data_dir=data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    assert digest(committed) == before
+    quick = runs / "figures-quick"
+    assert {"mnist_samples.png", "em_gmm.png", "results.json"} <= {p.name for p in quick.iterdir()}
+    for refused in (("--out", "figures"), ("--readme", "README.md")):
+        result = run_make_figures("--quick", *refused, data_dir=data_dir)
+        assert result.returncode == 2 and "--quick never" in result.stderr
+    assert digest(committed) == before
+
+
+def fresh_clone(destination: Path) -> Path:
+    """The project's files as a clone has them: no venv, no runs, no caches."""
+    ignored = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "runs",
+        "__pycache__",
+        "*.egg-info",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+    )
+    return Path(shutil.copytree(ROOT, destination, ignore=ignored))
+
+
+def test_the_design_cards_two_commands_in_a_fresh_clone(tiny_runs, tmp_path):
+    """`python scripts/train_mnist.py`, then `python scripts/make_figures.py`, nothing else."""
+    _, data_dir, _ = tiny_runs
+    clone = fresh_clone(tmp_path / "clone")
+    committed = json.loads((clone / "figures" / "results.json").read_text())
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(data_dir)}
+    train = subprocess.run(
+        [sys.executable, "scripts/train_mnist.py", "--epochs", "2", "--verbose", "0"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert train.returncode == 0, train.stderr
+    result = run_make_figures(data_dir=data_dir, cwd=clone)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # the latent-2 figures come from the new run (the committed ones were other pixels)
+    for name in ("mnist_latent_space", "mnist_manifold", "mnist_training_curves"):
+        assert (clone / "figures" / f"{name}.png").read_bytes() != (
+            ROOT / "figures" / f"{name}.png"
+        ).read_bytes(), name
+    assert "python scripts/train_mnist.py --latent-dim 8 --seed 2" in result.stdout
+    results = json.loads((clone / "figures" / "results.json").read_text())
+    # what the steps that did not run measured before is kept, with its date
+    for key in ("fid", "sample_quality", "likelihood", "reproduce"):
+        assert results[key] == committed[key], key
+    steps = {s["step"]: s for s in results["report_steps"]}
+    assert steps["mnist_latent_space"]["date"] == results["date"]
+    assert steps["fid"]["date"][:10] == committed["date"][:10] < results["date"][:10]
+    readme = (clone / "README.md").read_text()
+    assert f"(measured {committed['date'][:10]})" in readme
+    assert f"{committed['fid']['summary']['latent8']['mean']:.2f}" in readme
+    new_row = next(t for t in results["training"] if t["run_dir"] == "runs/mnist-latent2")
+    assert new_row["epochs"] == 2
 
 
 def test_unknown_figure_is_refused(tiny_runs, tmp_path):

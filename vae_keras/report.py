@@ -4,6 +4,14 @@
 runs the steps listed in :data:`STEPS` in order (one function per figure or
 measurement), timing each. The figure names are the contract with the README;
 each is drawn by a function of :mod:`vae_keras.plots` from arrays computed here.
+
+Each step names the runs and data sets it needs (:class:`Step`). Before
+anything is written, :func:`plan_report` loads the data sets the wanted steps
+use and looks for their runs: a step whose runs are missing is skipped (the
+report ends with the command that trains each), unless ``--only`` named it,
+when nothing is drawn and the commands are the error. ``results.json`` keeps
+what earlier reports measured in the steps that did not run now, each step
+dated in ``report_steps``.
 """
 
 from __future__ import annotations
@@ -23,10 +31,10 @@ from typing import Any
 import numpy as np
 
 from vae_keras import evaluation, plots
-from vae_keras.background import figures as background
+from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
 from vae_keras.classifier import MODEL_FILE as CLASSIFIER_FILE
-from vae_keras.data import Dataset, load_dataset
+from vae_keras.data import DataError, Dataset, load_dataset
 from vae_keras.fid import Statistics, compute_statistics, pixel_features
 from vae_keras.progress import Progress, format_seconds
 from vae_keras.runs import STATE_FILE, LoadedRun, RunError, load_run, write_json_atomic
@@ -55,12 +63,16 @@ README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
 README_END = "<!-- results:end -->"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunSpec:
-    """A run directory the report needs and the command that creates it."""
+    """A run directory the report needs, the command that creates it, the file that marks it."""
 
     path: Path
     command: str
+    marker: str = STATE_FILE  # a VAE run's commit point; the classifier's model file
+
+    def exists(self) -> bool:
+        return (self.path / self.marker).is_file()
 
     def load(self) -> LoadedRun:
         return load_run(self.path, hint=self.command)
@@ -80,22 +92,10 @@ class ReportConfig:
     readme: Path | None = None
     quick: bool = False
     likelihood_k: int = 1000
-    classifier: Path = Path("runs/mnist-classifier")
+    classifier: RunSpec = RunSpec(
+        Path("runs/mnist-classifier"), "python scripts/train_classifier.py", CLASSIFIER_FILE
+    )
     log: Callable[[str], None] = print
-
-
-def check_runs(config: ReportConfig) -> None:
-    """Raise :class:`RunError` naming the command for every missing run, before any work."""
-    specs = [*config.mnist2, *config.mnist8]
-    if config.cifar is not None and wants(config, "cifar10_reconstructions"):
-        specs.append(config.cifar)
-    missing = [s for s in specs if not (s.path / STATE_FILE).is_file()]
-    quality = next(s for s in STEPS if s.name == "sample_quality")
-    if quality.wanted(config) and not (config.classifier / CLASSIFIER_FILE).is_file():
-        missing.append(RunSpec(config.classifier, "python scripts/train_classifier.py"))
-    if missing:
-        lines = "\n".join(f"  {s.path}: {s.command}" for s in missing)
-        raise RunError(f"Missing trained runs; train them first:\n{lines}")
 
 
 def wants(config: ReportConfig, figure: str) -> bool:
@@ -207,9 +207,8 @@ class Report:
     """
 
     config: ReportConfig
-    mnist: Dataset
-    runs2: list[LoadedRun]
-    runs8: list[LoadedRun]
+    datasets: dict[str, Dataset]  # the data sets the planned steps use, loaded by the plan
+    loaded: dict[Path, LoadedRun]  # the runs the planned steps use, loaded before any write
     results: dict[str, Any]
     samples: dict[str, np.ndarray] = field(default_factory=dict)
     reference_stats: Statistics | None = None  # pixel statistics of the MNIST test set
@@ -217,6 +216,19 @@ class Report:
     @property
     def out(self) -> Path:
         return Path(self.config.out_dir)
+
+    @property
+    def mnist(self) -> Dataset:
+        return self.datasets["mnist"]
+
+    @property
+    def runs2(self) -> list[LoadedRun]:
+        """The latent-2 runs that are loaded (all of them, for a step that needs them all)."""
+        return [self.loaded[s.path] for s in self.config.mnist2 if s.path in self.loaded]
+
+    @property
+    def runs8(self) -> list[LoadedRun]:
+        return [self.loaded[s.path] for s in self.config.mnist8 if s.path in self.loaded]
 
     def log(self, line: str) -> None:
         self.config.log(line)
@@ -286,27 +298,27 @@ def mnist_samples(r: Report) -> None:
     r.save("mnist_samples", fig, f"generator(z), z ~ N(0, I), {run8.run_dir}")
 
 
-def cifar10(r: Report) -> None:
-    cifar = load_dataset("cifar10", r.config.data_dir)
-    if wants(r.config, "cifar10_samples"):
-        pick = np.random.default_rng(0).choice(len(cifar.x_test), 64, replace=False)
-        fig = plots.image_grid(
-            cifar.x_test[pick], 8, 8, cifar.image_shape, "Randomly chosen 64 images from CIFAR-10"
-        )
-        r.save("cifar10_samples", fig, "64 random CIFAR-10 test images (seed 0)")
-    if r.config.cifar is not None and wants(r.config, "cifar10_reconstructions"):
-        run_c = r.config.cifar.load()
-        r.results["training"].append(training_summary(run_c))
-        x = cifar.x_test[:30]
-        fig = plots.reconstructions(
-            x,
-            evaluation.reconstruct(run_c, x),
-            cifar.image_shape,
-            f"CIFAR-10 images vs reconstructions (latent {run_c.config.latent_dim})",
-            labels=("images", "reconstructions"),
-        )
-        what = f"vae(x) of the first 30 test images, {run_c.run_dir}"
-        r.save("cifar10_reconstructions", fig, what)
+def cifar10_samples(r: Report) -> None:
+    cifar = r.datasets["cifar10"]
+    pick = np.random.default_rng(0).choice(len(cifar.x_test), 64, replace=False)
+    fig = plots.image_grid(
+        cifar.x_test[pick], 8, 8, cifar.image_shape, "Randomly chosen 64 images from CIFAR-10"
+    )
+    r.save("cifar10_samples", fig, "64 random CIFAR-10 test images (seed 0)")
+
+
+def cifar10_reconstructions(r: Report) -> None:
+    cifar, run_c = r.datasets["cifar10"], r.loaded[r.config.cifar.path]
+    x = cifar.x_test[:30]
+    fig = plots.reconstructions(
+        x,
+        evaluation.reconstruct(run_c, x),
+        cifar.image_shape,
+        f"CIFAR-10 images vs reconstructions (latent {run_c.config.latent_dim})",
+        labels=("images", "reconstructions"),
+    )
+    what = f"vae(x) of the first 30 test images, {run_c.run_dir}"
+    r.save("cifar10_reconstructions", fig, what)
 
 
 def fid(r: Report) -> None:
@@ -321,6 +333,7 @@ def fid(r: Report) -> None:
         r.log(f"  {run.run_dir}: FID {result.fid:.3f}")
     latents = sorted({f["latent_dim"] for f in fid_runs})
     r.results["fid"] = {
+        "date": utc_timestamp(),
         "protocol": (
             "slides' architecture (784-256-d), trained 50 epochs, batch 256, RMSprop; "
             f"{config.fid_samples} images decoded from z ~ N(0, I) "
@@ -372,7 +385,7 @@ def sample_quality(r: Report) -> None:
 
     config, mnist, shape = r.config, r.mnist, r.mnist.image_shape
     n, seed = config.fid_samples, config.fid_seed
-    classifier = ClassifierFeatures(config.classifier)
+    classifier = ClassifierFeatures(config.classifier.path)
     spaces = {"pixels": pixel_features, "classifier": classifier}
     flat = {
         "MNIST train (reference)": mnist.x_train[:n],
@@ -431,6 +444,7 @@ def sample_quality(r: Report) -> None:
             f"classes of {n} prior samples of {first8} by the classifier, against test labels",
         )
     r.results["sample_quality"] = {
+        "date": utc_timestamp(),
         "features": list(spaces),
         "n": n,
         "sample_seed": seed,
@@ -440,12 +454,14 @@ def sample_quality(r: Report) -> None:
 
 
 def training_curves(r: Report) -> None:
-    run2, run8 = r.runs2[0], r.runs8[0]
+    """The first latent-2 run's curves, and the first latent-8 run's where it exists."""
+    shown = [r.runs2[0], *r.runs8[:1]]
     fig = plots.training_curves(
-        {f"latent {run.config.latent_dim}": run.history for run in (run2, run8)},
+        {f"latent {run.config.latent_dim}": run.history for run in shown},
         "Training curves of the slides' VAE on MNIST",
     )
-    r.save("mnist_training_curves", fig, f"history.json of {run2.run_dir} and {run8.run_dir}")
+    what = "history.json of " + " and ".join(str(run.run_dir) for run in shown)
+    r.save("mnist_training_curves", fig, what)
 
 
 def likelihood(r: Report) -> None:
@@ -470,13 +486,73 @@ def likelihood(r: Report) -> None:
                 "elbo": float(elbo.mean()),
                 "k": k,
                 "iw_bound": float(iw.mean()),
+                "date": utc_timestamp(),
             }
         )
     r.results["likelihood"] = rows
 
 
-def background_step(name: str, make: Callable[[Report], dict[str, Any]]) -> Callable:
-    """A step drawing one background figure; its numbers go to results.json's ``background``."""
+def denoising(r: Report) -> dict[str, Any]:
+    x_train = r.mnist.x_train[:5000] if r.config.quick else r.mnist.x_train
+    epochs = 2 if r.config.quick else 20
+    return background_figures.denoising_autoencoder(
+        r.out, x_train, r.mnist.x_test, r.mnist.image_shape, epochs, log=r.log
+    )
+
+
+def no_runs(config: ReportConfig) -> list[RunSpec]:
+    return []
+
+
+def first_mnist2(config: ReportConfig) -> list[RunSpec]:
+    return list(config.mnist2[:1])
+
+
+def first_mnist8(config: ReportConfig) -> list[RunSpec]:
+    return list(config.mnist8[:1])
+
+
+def first_of_each(config: ReportConfig) -> list[RunSpec]:
+    return [*config.mnist2[:1], *config.mnist8[:1]]
+
+
+def every_mnist_run(config: ReportConfig) -> list[RunSpec]:
+    return [*config.mnist2, *config.mnist8]
+
+
+def cifar_run(config: ReportConfig) -> list[RunSpec]:
+    return [config.cifar] if config.cifar is not None else []
+
+
+def quality_runs(config: ReportConfig) -> list[RunSpec]:
+    return [*config.mnist2, *config.mnist8, config.classifier]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One figure or measurement of the report: its function, the figures it draws, its needs.
+
+    ``runs`` gives the runs the step cannot do without, ``optional`` those it
+    uses where they exist; ``datasets`` the data sets it reads.
+    """
+
+    name: str
+    run: Callable[[Report], None]
+    figures: tuple[str, ...] = ()
+    runs: Callable[[ReportConfig], list[RunSpec]] = no_runs
+    datasets: tuple[str, ...] = ()
+    optional: Callable[[ReportConfig], list[RunSpec]] = no_runs
+
+    def wanted(self, config: ReportConfig) -> bool:
+        if "cifar10" in self.datasets and config.cifar is None:  # --no-cifar
+            return False
+        only = config.only
+        return only is None or self.name in only or any(f in only for f in self.figures)
+
+
+def background(name: str, make: Callable[[Report], dict[str, Any]], *datasets: str) -> Step:
+    """The step drawing background figure ``name``; its numbers go to results.json's
+    ``background``."""
 
     def step(r: Report) -> None:
         r.results.setdefault("background", {})[name] = make(r)
@@ -484,117 +560,175 @@ def background_step(name: str, make: Callable[[Report], dict[str, Any]]) -> Call
         r.log(f"  wrote {r.out / f'{name}.png'}")
 
     step.__name__ = name
-    return step
-
-
-def denoising(r: Report) -> dict[str, Any]:
-    x_train = r.mnist.x_train[:5000] if r.config.quick else r.mnist.x_train
-    epochs = 2 if r.config.quick else 20
-    return background.denoising_autoencoder(
-        r.out, x_train, r.mnist.x_test, r.mnist.image_shape, epochs, log=r.log
-    )
-
-
-@dataclass(frozen=True)
-class Step:
-    """One figure or measurement of the report: its name, its function, the figures it draws."""
-
-    name: str
-    run: Callable[[Report], None]
-    figures: tuple[str, ...] = ()
-
-    def wanted(self, config: ReportConfig) -> bool:
-        only = config.only
-        return only is None or self.name in only or any(f in only for f in self.figures)
+    return Step(name, step, (name,), datasets=datasets)
 
 
 #: The report, in order: the slides' figures, the FID and its maps, the other
 #: sample-quality metrics, the training curves, the likelihood, the background.
 STEPS: tuple[Step, ...] = (
-    Step("mnist_latent_space", latent_space, ("mnist_latent_space",)),
-    Step("mnist_manifold", manifold, ("mnist_manifold",)),
-    Step("mnist_reconstructions", mnist_reconstructions, ("mnist_reconstructions",)),
-    Step("mnist_samples", mnist_samples, ("mnist_samples",)),
-    Step("cifar10", cifar10, CIFAR_FIGURES),
-    Step("fid", fid),
-    Step("fid_maps", fid_maps, FID_FIGURES),
-    Step("sample_quality", sample_quality, QUALITY_FIGURES),
-    Step("mnist_training_curves", training_curves, ("mnist_training_curves",)),
-    Step("likelihood", likelihood),
     Step(
-        "denoising_autoencoder",
-        background_step("denoising_autoencoder", denoising),
-        ("denoising_autoencoder",),
+        "mnist_latent_space",
+        latent_space,
+        ("mnist_latent_space",),
+        first_mnist2,
+        ("mnist",),
     ),
-    Step("em_gmm", background_step("em_gmm", lambda r: background.em_figure(r.out)), ("em_gmm",)),
+    Step("mnist_manifold", manifold, ("mnist_manifold",), first_mnist2, ("mnist",)),
     Step(
-        "kl_forward_reverse",
-        background_step("kl_forward_reverse", lambda r: background.kl_figure(r.out)),
-        ("kl_forward_reverse",),
+        "mnist_reconstructions",
+        mnist_reconstructions,
+        ("mnist_reconstructions",),
+        first_mnist8,
+        ("mnist",),
     ),
+    Step("mnist_samples", mnist_samples, ("mnist_samples",), first_mnist8, ("mnist",)),
+    Step("cifar10_samples", cifar10_samples, ("cifar10_samples",), datasets=("cifar10",)),
     Step(
-        "cavi_elbo",
-        background_step("cavi_elbo", lambda r: background.cavi_figure(r.out)),
-        ("cavi_elbo",),
+        "cifar10_reconstructions",
+        cifar10_reconstructions,
+        ("cifar10_reconstructions",),
+        cifar_run,
+        ("cifar10",),
     ),
+    Step("fid", fid, (), every_mnist_run, ("mnist",)),
+    Step("fid_maps", fid_maps, FID_FIGURES, first_mnist8, ("mnist",)),
+    Step("sample_quality", sample_quality, QUALITY_FIGURES, quality_runs, ("mnist",)),
     Step(
+        "mnist_training_curves",
+        training_curves,
+        ("mnist_training_curves",),
+        first_mnist2,
+        optional=first_mnist8,
+    ),
+    Step("likelihood", likelihood, (), first_of_each, ("mnist",)),
+    background("denoising_autoencoder", denoising, "mnist"),
+    background("em_gmm", lambda r: background_figures.em_figure(r.out)),
+    background("kl_forward_reverse", lambda r: background_figures.kl_figure(r.out)),
+    background("cavi_elbo", lambda r: background_figures.cavi_figure(r.out)),
+    background(
         "gradient_variance",
-        background_step(
-            "gradient_variance",
-            lambda r: background.gradient_figure(r.out, 2000 if r.config.quick else 20_000),
-        ),
-        ("gradient_variance",),
+        lambda r: background_figures.gradient_figure(r.out, 2000 if r.config.quick else 20_000),
     ),
 )
 #: What ``--only`` accepts: figure names, and the names of the steps that draw no figure.
 STEP_NAMES = tuple(s.name for s in STEPS)
 
 
+@dataclass
+class Plan:
+    """The steps to run, those skipped (with the command that makes each missing run), and the
+    data sets and runs they use, all read before anything is written."""
+
+    steps: list[Step]
+    skipped: list[tuple[Step, list[RunSpec]]]
+    datasets: dict[str, Dataset]
+    runs: list[RunSpec]
+    known: list[RunSpec]  # every run the report can use, in the order the commands are listed
+
+    def skipped_lines(self) -> list[str]:
+        """What was skipped and why, then each missing run's command once."""
+        if not self.skipped:
+            return []
+        lines = [f"Skipped {len(self.skipped)} step(s) whose runs are missing:"]
+        for step, missing in self.skipped:
+            lines.append(f"  {step.name}: needs {', '.join(str(s.path) for s in missing)}")
+        missing = {s for _, specs in self.skipped for s in specs}
+        commands = dict.fromkeys(s.command for s in self.known if s in missing)
+        lines.append("To draw them, train the missing runs, then run make_figures.py again:")
+        lines += [f"  {command}" for command in commands]
+        return lines
+
+
+def plan_report(config: ReportConfig) -> Plan:
+    """Which wanted steps can run; their data sets loaded (a :class:`DataError` stops here).
+
+    A step whose runs are missing is skipped; with ``config.only`` (the user
+    named the steps) that is a :class:`RunError` naming each missing run's
+    command instead. Nothing is written.
+    """
+    wanted = [s for s in STEPS if s.wanted(config)]
+    steps, skipped = [], []
+    for step in wanted:
+        missing = [spec for spec in step.runs(config) if not spec.exists()]
+        (skipped.append((step, missing)) if missing else steps.append(step))
+    if config.only and skipped:
+        lines = "\n".join(
+            f"  {step.name}: {spec.path} is missing; make it with {spec.command}"
+            for step, missing in skipped
+            for spec in missing
+        )
+        raise RunError(f"--only names steps whose runs are missing; train them first:\n{lines}")
+    names = sorted({d for step in steps for d in step.datasets})
+    datasets = {}
+    for name in names:
+        try:
+            datasets[name] = load_dataset(name, config.data_dir)
+        except DataError as exc:
+            skip = " Or skip the CIFAR-10 figures with --no-cifar." if name == "cifar10" else ""
+            raise DataError(f"{exc}{skip}") from None
+    runs = [spec for step in steps for spec in step.runs(config)]
+    runs += [spec for step in steps for spec in step.optional(config) if spec.exists()]
+    runs = [spec for spec in dict.fromkeys(runs) if spec.marker == STATE_FILE]  # VAE runs
+    return Plan(steps, skipped, datasets, runs, [*quality_runs(config), *cifar_run(config)])
+
+
 def make_report(config: ReportConfig) -> dict[str, Any]:
-    """Run every wanted step of :data:`STEPS` in order, timed; write results.json and the README."""
-    check_runs(config)
-    Path(config.out_dir).mkdir(parents=True, exist_ok=True)
+    """Run every wanted step of :data:`STEPS` that can run, in order, timed; write results.json
+    (merged with what earlier reports measured) and the README table; say what was skipped."""
+    plan = plan_report(config)
     r = Report(
         config=config,
-        mnist=load_dataset("mnist", config.data_dir),
-        runs2=[s.load() for s in config.mnist2],
-        runs8=[s.load() for s in config.mnist8],
+        datasets=plan.datasets,
+        loaded={spec.path: spec.load() for spec in plan.runs},  # a damaged run stops here
         results={**environment(), "quick": config.quick, "figures": {}},
     )
-    r.results["training"] = [training_summary(run) for run in (*r.runs2, *r.runs8)]
-    steps = [s for s in STEPS if s.wanted(config)]
+    r.results["training"] = [training_summary(run) for run in r.loaded.values()]
+    Path(config.out_dir).mkdir(parents=True, exist_ok=True)
     timings = []
-    for i, step in enumerate(steps, 1):
-        r.log(f"[{i}/{len(steps)}] {step.name} ...")
+    for i, step in enumerate(plan.steps, 1):
+        r.log(f"[{i}/{len(plan.steps)}] {step.name} ...")
         start = time.perf_counter()
         step.run(r)
         seconds = time.perf_counter() - start
-        timings.append({"step": step.name, "seconds": round(seconds, 1)})
-        r.log(f"[{i}/{len(steps)}] {step.name}: {format_seconds(seconds)}")
+        timings.append({"step": step.name, "seconds": round(seconds, 1), "date": r.results["date"]})
+        r.log(f"[{i}/{len(plan.steps)}] {step.name}: {format_seconds(seconds)}")
     r.results["report_steps"] = timings
-    results = merge_previous(r.out / "results.json", r.results, keep_all=bool(config.only))
+    results = merge_previous(r.out / "results.json", r.results)
     write_json_atomic(r.out / "results.json", results)
     r.log(f"  wrote {r.out / 'results.json'}")
     if config.readme is not None:
         update_readme(config.readme, results)
         r.log(f"  updated the results table in {config.readme}")
+    for line in plan.skipped_lines():
+        r.log(line)
     return results
 
 
-def merge_previous(path: Path, results: dict[str, Any], keep_all: bool) -> dict[str, Any]:
-    """What to keep of the previous results.json: the ``make reproduce`` timings, always (only
-    that chain measures them); with ``keep_all`` (a partial report) also what this report did
-    not recompute (other figures, the likelihood, ...)."""
+def merge_previous(path: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """This report's results over the previous results.json: what this report did not
+    measure (other steps' figures and numbers, other runs' training rows, the
+    ``make reproduce`` timings) is kept, and ``report_steps`` dates every step."""
     if not path.is_file():
         return results
     merged = load_results(path)
-    if not keep_all:
-        return {**results, **({"reproduce": merged["reproduce"]} if "reproduce" in merged else {})}
+    previous_date = merged.get("date")
+    ran = {s["step"] for s in results["report_steps"]}
+    steps = {
+        s["step"]: {"date": previous_date, **s}  # entries written before steps were dated
+        for s in merged.get("report_steps", [])
+        if s["step"] not in ran
+    }
+    steps.update({s["step"]: s for s in results["report_steps"]})
     figures = {**merged.get("figures", {}), **results["figures"]}
     background_numbers = {**merged.get("background", {}), **results.get("background", {})}
     training = {t["run_dir"]: t for t in (*merged.get("training", []), *results["training"])}
     merged.update(results)
-    merged.update(figures=figures, background=background_numbers, training=list(training.values()))
+    merged.update(
+        figures=figures,
+        background=background_numbers,
+        training=list(training.values()),
+        report_steps=[steps[name] for name in STEP_NAMES if name in steps],
+    )
     return merged
 
 
@@ -624,7 +758,12 @@ def results_table(results: dict[str, Any]) -> str:
         )
     summary = results.get("fid", {}).get("summary", {})
     if summary:
-        lines += ["", "| FID, pixel space vs MNIST test | mean | std | runs |", "|---|---|---|---|"]
+        when = measured_on(results, "fid")
+        lines += [
+            "",
+            f"| FID, pixel space vs MNIST test{when} | mean | std | runs |",
+            "|---|---|---|---|",
+        ]
         lines.append(f"| slides | {results['fid']['slides']:.2f} | | |")
         for key, s in summary.items():
             lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
@@ -632,7 +771,8 @@ def results_table(results: dict[str, Any]) -> str:
     if like:
         lines += [
             "",
-            "| log-likelihood on MNIST test (nats/image) | ELBO | importance-weighted bound | k |",
+            f"| log-likelihood on MNIST test (nats/image){measured_on(results, 'likelihood')} "
+            "| ELBO | importance-weighted bound | k |",
             "|---|---|---|---|",
         ]
         for r in like:
@@ -644,8 +784,8 @@ def results_table(results: dict[str, Any]) -> str:
     if quality:
         lines += [
             "",
-            f"Sample quality against the MNIST test set ({quality['n']} images per row; mean "
-            "± std over the training seeds; KID x 1000):",
+            f"Sample quality against the MNIST test set{measured_on(results, 'sample_quality')} "
+            f"({quality['n']} images per row; mean ± std over the training seeds; KID x 1000):",
             "",
             "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
             "|---|---|---|---|---|---|---|",
@@ -678,11 +818,12 @@ def steps_table(results: dict[str, Any]) -> list[str]:
     lines = []
     reproduce = results.get("reproduce")
     if reproduce:
+        setup = reproduce.get("setup_seconds")
+        setup_text = "not recorded" if setup is None else f"{format_seconds(setup)} here"
         lines += [
             "",
             f"Wall time of `make reproduce` on this machine ({reproduce['date'][:10]}; set-up "
-            f"of the venv and installs excluded, {format_seconds(reproduce['setup_seconds'])} "
-            "here):",
+            f"of the venv and installs excluded, {setup_text}):",
             "",
             "| step | wall time |",
             "|---|---|",
@@ -691,13 +832,26 @@ def steps_table(results: dict[str, Any]) -> list[str]:
         ]
     steps = results.get("report_steps")
     if steps:
+
+        def shown(s: dict[str, Any]) -> str:
+            date = s.get("date", results["date"])[:10]
+            when = "" if date == results["date"][:10] else f" ({date})"
+            return f"{s['step']} {format_seconds(s['seconds'])}{when}"
+
         lines += [
             "",
-            "Steps of `scripts/make_figures.py`: "
-            + ", ".join(f"{s['step']} {format_seconds(s['seconds'])}" for s in steps)
+            f"Steps of `scripts/make_figures.py` (run {results['date'][:10]} unless dated): "
+            + ", ".join(map(shown, steps))
             + ".",
         ]
     return lines
+
+
+def measured_on(results: dict[str, Any], step: str) -> str:
+    """`` (measured 2026-11-23)`` for what an earlier report's ``step`` wrote, else ``""``."""
+    dates = [s.get("date") for s in results.get("report_steps", []) if s["step"] == step]
+    date = (dates[0] if dates and dates[0] else results["date"])[:10]
+    return "" if date == results["date"][:10] else f" (measured {date})"
 
 
 def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> None:
