@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_script, write_npz
 
 HELPER = Path(__file__).parent / "helpers" / "backend_check.py"
 MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -88,3 +89,33 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(report, loader):
     assert out["vae_class"] == "VAE"
     assert {"z", "vae_loss", "decoder_mean"} <= set(out["vae_layers"])
     assert out["vae_output_in_unit_interval"]
+
+
+@pytest.mark.parametrize("backend", sorted(MODULES))
+def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
+    """`KERAS_BACKEND=... python scripts/train_mnist.py`, then a figure from its run."""
+    installed(backend)
+    write_npz(tmp_path, n_train=512, n_test=128)
+    env = {"KERAS_BACKEND": backend}
+    data, run = ("--data-dir", tmp_path), tmp_path / "run"
+    trained = run_script("scripts/train_mnist.py", *data, "--out", run, "--epochs", "2",
+                         "--verbose", "0", env=env)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "Traceback" not in trained.stderr
+    device_line = trained.stdout.splitlines()[1]
+    assert device_line.startswith("Training ") and "CPU" in device_line
+    assert backend in device_line or backend == "tensorflow"
+    assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
+    again = run_script("scripts/train_mnist.py", *data, "--out", run, "--epochs", "2", env=env)
+    assert again.returncode == 0 and "already holds 2 trained epochs" in again.stdout
+    drawn = run_script("scripts/make_figures.py", *data, "--mnist2", run, "--out",
+                       tmp_path / "figs", "--no-readme", "--only", "mnist_latent_space",
+                       "mnist_manifold", env=env)  # fmt: skip
+    assert drawn.returncode == 0, drawn.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "figs").glob("*.png")) == [
+        "mnist_latent_space.png",
+        "mnist_manifold.png",
+    ]
+    assert json.loads((tmp_path / "figs" / "results.json").read_text())["versions"][
+        "keras_backend"
+    ] == backend
