@@ -19,7 +19,9 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", default="runs/mnist-classifier")
-    parser.add_argument("--epochs", type=positive_int, default=6)
+    parser.add_argument(
+        "--epochs", type=positive_int, default=None, help="default: vae_keras.classifier.EPOCHS"
+    )
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=positive_int, default=None, help="first N images per split")
@@ -32,9 +34,10 @@ def main(argv=None) -> int:
     quiet_start()
 
     dataset = load_dataset("mnist", args.data_dir, limit=args.limit)  # DataError: one line
-    from vae_keras.classifier import train_classifier
+    from vae_keras.classifier import EPOCHS, train_classifier
 
-    result = train_classifier(dataset, args.out, args.epochs, args.batch_size, args.seed)
+    epochs = args.epochs or EPOCHS  # one default for the script and the tests
+    result = train_classifier(dataset, args.out, epochs, args.batch_size, args.seed)
     print(
         f"Test accuracy {100 * result['test_accuracy']:.2f} % after {result['epochs']} epochs "
         f"({result['train_seconds']:.0f} s); written to {args.out}"

@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 HELPER = ROOT / "tests" / "helpers" / "crash_at_commit.py"
 # 300 examples, batches of 64, 2 epochs: 5 steps per epoch; no XLA to start fast
 TRAIN_ARGS = ["--epochs", "2", "--batch-size", "64", "--intermediate-dim", "32", "--no-jit"]
+DEFAULT_PATH = TRAIN_ARGS[:-1]  # the default: XLA-compiled fused steps
 TIMEOUT = 300
 
 
-def command(data_dir, out, crash_at=None):
+def command(data_dir, out, crash_at=None, args=TRAIN_ARGS):
     script = [str(ROOT / "scripts" / "train_mnist.py"), "--data-dir", str(data_dir)]
-    script += ["--out", str(out), *TRAIN_ARGS, "--verbose", "0"]
+    script += ["--out", str(out), *args, "--verbose", "0"]
     return (
         [sys.executable, str(HELPER), str(crash_at), *script]
         if crash_at is not None
@@ -99,11 +100,11 @@ def check_clean(run_dir: Path, epochs: int) -> None:
     ), names
 
 
-def crash_then_rerun(data_dir, run_dir, crash_at, when):
-    crashed = run(command(data_dir, run_dir, crash_at), CRASH_WHEN=when)
+def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS):
+    crashed = run(command(data_dir, run_dir, crash_at, args), CRASH_WHEN=when)
     assert crashed.returncode == -signal.SIGKILL, (crash_at, when, crashed.stderr[-2000:])
     epochs_after_crash = check_consistent(run_dir)
-    rerun = run(command(data_dir, run_dir))
+    rerun = run(command(data_dir, run_dir, args=args))
     assert rerun.returncode == 0, (crash_at, when, rerun.stderr[-2000:])
     return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
 
@@ -128,6 +129,30 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
         check_clean(tmp_path / f"{when}{n}", 2)
     # the crashes hit before the first epoch, inside the first and inside the second
     assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
+
+
+def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, tmp_path):
+    """The default path (XLA, fused steps) killed before epoch 1's and epoch 2's commit points
+    and after the last file: each rerun ends with the uninterrupted history, exactly."""
+    out = tmp_path / "reference"
+    result = run(command(data_dir, out, crash_at=0, args=DEFAULT_PATH))
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = without_seconds(json.loads((out / runs.HISTORY_JSON).read_text()))
+    commits = int(result.stderr.split("COMMITS ")[-1].split()[0])
+    cases = [(3, "before"), (7, "before"), (commits, "after")]  # state.json of epochs 1, 2; end
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(
+                lambda case: crash_then_rerun(
+                    data_dir, tmp_path / f"{case[1]}{case[0]}", *case, DEFAULT_PATH
+                ),
+                cases,
+            )
+        )
+    assert [e for e, _ in results] == [0, 1, 2]
+    for (n, when), (_, history) in zip(cases, results, strict=True):
+        assert without_seconds(history) == expected, (n, when)
+        check_clean(tmp_path / f"{when}{n}", 2)
 
 
 def wait_for(predicate, seconds=TIMEOUT):

@@ -157,7 +157,19 @@ def test_compute_fid_script_computes_every_metric(tiny, tmp_path):
     a, b = Statistics.load(tmp_path / "a.npz"), Statistics.load(tmp_path / "b.npz")
     assert record["fid"] == pytest.approx(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
     assert set(record["kid"]) >= {"mean", "std"} and record["kid"]["std"] >= 0
-    assert 0 <= record["precision"] <= 1 and 0 <= record["recall"] <= 1
+    # precision and recall are those of the same features, computed here by the package
+    from vae_keras import metrics
+    from vae_keras.fid import get_extractor
+    from vae_keras.sources import source_features
+
+    features = [
+        source_features(str(s), get_extractor("pixels"), 60, 1234, data_dir=str(folder))
+        for s in (run.run_dir, "mnist:test")
+    ]
+    expected = metrics.precision_recall(features[1], features[0])
+    assert (record["precision"], record["recall"]) == pytest.approx(
+        (expected.precision, expected.recall)
+    )
     points = record["fid_infinity"]["points"]
     assert [n for n, _ in points] == [12, 24, 36, 48, 60]
     assert record["features"] == "pixels" and record["seed"] == 1234

@@ -88,3 +88,66 @@ def test_posterior_model_shares_the_vae_weights(tiny_run):
     mean, _ = likelihood.posterior_model(run.models)(x[:4])
     assert np.allclose(mean, run.models.encoder.predict(x[:4], verbose=0), atol=1e-6)
     assert isinstance(likelihood.posterior_model(run.models), keras.Model)
+
+
+def numpy_forward(models, x, epsilon):
+    """The VAE's encoder and decoder in float64 NumPy, from its own weights: (mu, log_var, z,
+    logits) for ``epsilon`` of shape (batch, k, latent_dim)."""
+    vae, generator = models.vae, models.generator
+
+    def dense(name, inputs, model=vae):
+        kernel, bias = (np.asarray(w, np.float64) for w in model.get_layer(name).get_weights())
+        return inputs @ kernel + bias
+
+    h = np.maximum(dense("encoder_h", x.astype(np.float64)), 0)
+    mu, log_var = dense("z_mean", h), dense("z_log_var", h)
+    z = mu[:, None, :] + np.exp(0.5 * log_var[:, None, :]) * epsilon
+    logits = dense("decoder_mean", np.maximum(dense("decoder_h", z, generator), 0), generator)
+    return mu, log_var, z, logits
+
+
+def test_the_log_weights_are_the_formula_element_by_element(tiny_run):
+    """log p(x|z) + log p(z) - log q(z|x) for fixed noise, against NumPy and SciPy."""
+    from scipy.special import log_expit
+
+    run, x = tiny_run
+    x, k = x[:12], 7
+    epsilon = np.random.default_rng(5).standard_normal((len(x), k, 2))
+    mu, log_var, z, logits = numpy_forward(run.models, x, epsilon)
+    xx = x[:, None, :].astype(np.float64)
+    log_px_z = np.sum(xx * log_expit(logits) + (1 - xx) * log_expit(-logits), axis=-1)
+    log_pz = stats.norm.logpdf(z).sum(axis=-1)
+    log_qz = stats.norm.logpdf(z, mu[:, None, :], np.exp(0.5 * log_var[:, None, :])).sum(axis=-1)
+    expected = log_px_z + log_pz - log_qz  # (batch, k)
+    model = likelihood.log_weights_model(run.models, k)
+    got = np.asarray(model.predict_on_batch([x, epsilon.astype("float32")]), np.float64)
+    assert got.shape == (len(x), k)
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-3)
+    # the bound is log-mean-exp of exactly these weights, example by example
+    noise = likelihood.example_noise(3, range(len(x)), k, 2).transpose(1, 0, 2)
+    _, _, z, logits = numpy_forward(run.models, x, noise)
+    log_w = (
+        np.sum(xx * log_expit(logits) + (1 - xx) * log_expit(-logits), axis=-1)
+        + stats.norm.logpdf(z).sum(axis=-1)
+        - stats.norm.logpdf(z, mu[:, None, :], np.exp(0.5 * log_var[:, None, :])).sum(axis=-1)
+    )
+    bound = likelihood.importance_weighted_log_likelihood(run.models, x, k=k, seed=3)
+    from scipy.special import logsumexp
+
+    np.testing.assert_allclose(bound, logsumexp(log_w, axis=1) - np.log(k), rtol=2e-5, atol=1e-3)
+
+
+def test_the_elbo_is_the_formula_element_by_element(tiny_run):
+    """E_q[log p(x|z)] - KL(q || p), with the same draws, against NumPy (clipped, as the slides'
+    binary_crossentropy on probabilities)."""
+    run, x = tiny_run
+    x, samples = x[:12], 3
+    rng = np.random.default_rng(9)
+    draws = np.stack([rng.standard_normal((len(x), 2)).astype(np.float32) for _ in range(samples)])
+    mu, log_var, z, logits = numpy_forward(run.models, x, draws.transpose(1, 0, 2))
+    p = np.clip(1 / (1 + np.exp(-logits)), 1e-7, 1 - 1e-7)
+    xx = x[:, None, :].astype(np.float64)
+    log_px_z = np.sum(xx * np.log(p) + (1 - xx) * np.log(1 - p), axis=-1).mean(axis=1)
+    kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=-1)
+    got = likelihood.elbo(run.models, x, samples=samples, seed=9)
+    np.testing.assert_allclose(got, log_px_z - kl, rtol=2e-5, atol=1e-3)

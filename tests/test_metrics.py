@@ -76,6 +76,7 @@ def test_precision_and_recall_follow_the_overlap_of_the_sets():
         real, clusters(np.vstack([centres[:2], [[20, 20]] * 2]), 100, rng)
     )
     assert shifted.precision == pytest.approx(0.5, abs=0.05)
+    assert shifted.recall == pytest.approx(half.recall, abs=0.05)  # the same two modes covered
 
 
 @settings(max_examples=20, deadline=None)

@@ -69,6 +69,16 @@ def test_training_lowers_the_loss(trained):
         assert row["seconds"] > 0
 
 
+def test_the_reported_validation_kl_is_the_analytic_kl_of_the_trained_encoder(trained):
+    """Not the added loss minus the reconstruction by construction: computed apart, from
+    ``losses.kl_divergence`` of the trained encoder's outputs on the validation set."""
+    from test_model import analytic_kl
+
+    run_dir, history, ds = trained
+    vae = load_run(run_dir).models.vae
+    assert history[-1]["val_kl_loss"] == pytest.approx(analytic_kl(vae, ds.x_test), rel=1e-4)
+
+
 def test_run_directory_holds_every_promised_file(trained):
     run_dir, history, _ = trained
     files = sorted(p.name for p in run_dir.iterdir())

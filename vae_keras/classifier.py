@@ -46,10 +46,14 @@ def build_classifier(image_shape: tuple[int, ...] = (28, 28), classes: int = 10)
     return model
 
 
+#: Training epochs of ``scripts/train_classifier.py`` and of :func:`train_classifier`.
+EPOCHS = 6
+
+
 def train_classifier(
     dataset: Dataset,
     out_dir: str | os.PathLike,
-    epochs: int = 4,
+    epochs: int = EPOCHS,
     batch_size: int = 128,
     seed: int = 0,
 ) -> dict:
