@@ -138,9 +138,9 @@ def test_loss_layer_reports_both_parts(models, tiny_dataset):
     )
     # the reported KL is the analytic KL of the encoder's outputs (no noise in it), computed
     # apart from the model; the reconstruction is then the rest of the added loss
-    assert result["kl_loss"] == pytest.approx(
-        analytic_kl(models.vae, tiny_dataset.x_test), rel=1e-5
-    )
+    # (to float32 rounding of the loss it is the difference of: ~1e-7 of ~500 nats)
+    kl = analytic_kl(models.vae, tiny_dataset.x_test)
+    assert result["kl_loss"] == pytest.approx(kl, rel=1e-4, abs=2e-4)
     assert result["kl_loss"] > 0
 
 

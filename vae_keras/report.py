@@ -735,7 +735,8 @@ def merge_previous(path: Path, results: dict[str, Any]) -> dict[str, Any]:
 def results_table(results: dict[str, Any]) -> str:
     """The README's results table (Markdown), from results.json's content."""
     lines = [
-        f"Measured {results['date'][:10]} on {results['machine']['processor']} "
+        f"Last report {results['date'][:10]} (sections an earlier report measured carry their "
+        f"date) on {results['machine']['processor']} "
         f"({results['machine']['cpu_count']} cores, "
         f"{'GPU' if results['machine']['gpus'] else 'no GPU'}), TensorFlow "
         f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}"
