@@ -1,5 +1,6 @@
 # `make reproduce`: set up, train every run, compute FID, draw every figure.
-# `make test`: set up (with the test tools and the JAX and PyTorch backends), lint, run the tests.
+# `make test`: set up (with the test tools and the JAX and PyTorch backends), lint, run the tests
+# (`make test-slow`: the slow ones, on the real data sets).
 # Both create .venv on first use; nothing else on the machine is touched.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: reproduce test venv lint clean
+.PHONY: reproduce test test-slow venv lint clean
 
 venv: $(STAMP)
 
@@ -32,8 +33,14 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check vae_keras scripts tests benchmarks
 
+# every test but the slow ones (on the real data sets), one test file per worker so that each
+# module's trained fixtures are built once
 test: $(TEST_STAMP) lint
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
+
+# the slow tests: training on the real MNIST (CI runs them after make test)
+test-slow: $(TEST_STAMP)
+	$(PY) -m pytest -q -n auto --dist loadfile -m slow
 
 reproduce: venv
 	$(PY) scripts/reproduce.py

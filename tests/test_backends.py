@@ -40,11 +40,9 @@ def run_on(backend, *args):
 
 
 @pytest.fixture(scope="module", params=sorted(MODULES))
-def report(request, tmp_path_factory):
-    backend = request.param
-    installed(backend)
-    folder = tmp_path_factory.mktemp(f"backend-{backend}")
-    return {**run_on(backend, HELPER, folder), "folder": folder}
+def report(request):
+    """The checks of tests/helpers/backend_check.py on one backend (from ``every_report``)."""
+    return request.getfixturevalue("every_report")[request.param]
 
 
 def test_the_added_loss_is_784_bce_plus_kl(report):
@@ -79,16 +77,34 @@ def test_evaluation_runs_on_the_backend(report):
     assert report["figure_axes"] >= 1
 
 
+@pytest.fixture(scope="module")
+def every_report(tmp_path_factory):
+    """The trained runs of all three backends (the ``report`` fixture's, computed once each)."""
+    reports = {}
+    for backend in sorted(MODULES):
+        installed(backend)
+        folder = tmp_path_factory.mktemp(f"written-{backend}")
+        reports[backend] = {**run_on(backend, HELPER, folder), "folder": folder}
+    return reports
+
+
 @pytest.mark.parametrize("loader", sorted(MODULES))
-def test_keras_files_load_in_safe_mode_in_a_fresh_process(report, loader):
-    """A run's .keras files, loaded by keras.saving.load_model alone, decode as the run does."""
+def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
+    """Every backend's .keras files, loaded by keras.saving.load_model alone in a fresh process
+    of ``loader``, decode as their run does."""
     installed(loader)
-    folder = report["folder"]
-    out = run_on(loader, LOADER, folder / "full", folder / "expected.npz")
-    assert out["generator"] < 1e-5 and out["encoder"] < 1e-5  # float32 rounding
-    assert out["vae_class"] == "VAE"
-    assert {"z", "vae_loss", "decoder_mean"} <= set(out["vae_layers"])
-    assert out["vae_output_in_unit_interval"]
+    args = [
+        p
+        for r in every_report.values()
+        for p in (r["folder"] / "full", r["folder"] / "expected.npz")
+    ]
+    out = run_on(loader, LOADER, *args)
+    assert len(out["runs"]) == len(MODULES)
+    for written, run in out["runs"].items():
+        assert run["generator"] < 1e-5 and run["encoder"] < 1e-5, written  # float32 rounding
+        assert run["vae_class"] == "VAE"
+        assert {"z", "vae_loss", "decoder_mean"} <= set(run["vae_layers"])
+        assert run["vae_output_in_unit_interval"]
 
 
 @pytest.mark.parametrize("backend", sorted(MODULES))
@@ -106,8 +122,6 @@ def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
     assert device_line.startswith("Training ") and "CPU" in device_line
     assert backend in device_line or backend == "tensorflow"
     assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
-    again = run_script("scripts/train_mnist.py", *data, "--out", run, "--epochs", "2", env=env)
-    assert again.returncode == 0 and "already holds 2 trained epochs" in again.stdout
     drawn = run_script("scripts/make_figures.py", *data, "--mnist2", run, "--out",
                        tmp_path / "figs", "--no-readme", "--only", "mnist_latent_space",
                        "mnist_manifold", env=env)  # fmt: skip
@@ -116,6 +130,7 @@ def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
         "mnist_latent_space.png",
         "mnist_manifold.png",
     ]
-    assert json.loads((tmp_path / "figs" / "results.json").read_text())["versions"][
-        "keras_backend"
-    ] == backend
+    assert (
+        json.loads((tmp_path / "figs" / "results.json").read_text())["versions"]["keras_backend"]
+        == backend
+    )

@@ -1,7 +1,8 @@
-"""Load a run's .keras files in this (fresh) process, in Keras's default safe mode; print JSON.
+"""Load runs' .keras files in this (fresh) process, in Keras's default safe mode; print JSON.
 
-Usage: ``python load_keras_files.py RUN_DIR EXPECTED_NPZ``. Prints the backend and, per
-file, the largest difference between its outputs and the run's own (EXPECTED_NPZ).
+Usage: ``python load_keras_files.py RUN_DIR EXPECTED_NPZ [RUN_DIR EXPECTED_NPZ ...]``.
+Prints the backend and, per run directory, the largest difference between its files'
+outputs and the run's own (EXPECTED_NPZ), the VAE's class and layers.
 """
 
 import json
@@ -10,24 +11,25 @@ import sys
 import keras
 import numpy as np
 
-run_dir, expected = sys.argv[1], np.load(sys.argv[2])
-out = {"backend": keras.backend.backend()}
-generator = keras.saving.load_model(f"{run_dir}/generator.keras")  # safe_mode=True
-encoder = keras.saving.load_model(f"{run_dir}/encoder.keras")
-out["generator"] = float(
-    np.abs(generator.predict(expected["z"], verbose=0) - expected["generated"]).max()
-)
-out["encoder"] = float(
-    np.abs(encoder.predict(expected["x"], verbose=0) - expected["encoded"]).max()
-)
-import vae_keras.model  # noqa: E402,F401  (registers the VAE's sampling function and layers)
+import vae_keras.model  # noqa: F401  (registers the VAE's sampling function and layers)
 
-vae = keras.saving.load_model(f"{run_dir}/vae.keras")
-out["vae_class"] = type(vae).__name__
-out["vae_layers"] = [layer.name for layer in vae.layers]
-out["vae_output_in_unit_interval"] = bool(
-    (
-        (vae.predict(expected["x"], verbose=0) > 0) & (vae.predict(expected["x"], verbose=0) < 1)
-    ).all()
-)
+out = {"backend": keras.backend.backend(), "runs": {}}
+pairs = sys.argv[1:]
+for run_dir, expected_file in zip(pairs[::2], pairs[1::2], strict=True):
+    expected = np.load(expected_file)
+    generator = keras.saving.load_model(f"{run_dir}/generator.keras")  # safe_mode=True
+    encoder = keras.saving.load_model(f"{run_dir}/encoder.keras")
+    vae = keras.saving.load_model(f"{run_dir}/vae.keras")
+    decoded = vae.predict(expected["x"], verbose=0)
+    out["runs"][run_dir] = {
+        "generator": float(
+            np.abs(generator.predict(expected["z"], verbose=0) - expected["generated"]).max()
+        ),
+        "encoder": float(
+            np.abs(encoder.predict(expected["x"], verbose=0) - expected["encoded"]).max()
+        ),
+        "vae_class": type(vae).__name__,
+        "vae_layers": [layer.name for layer in vae.layers],
+        "vae_output_in_unit_interval": bool(((decoded > 0) & (decoded < 1)).all()),
+    }
 print(json.dumps(out))
