@@ -107,9 +107,10 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
         assert run["vae_output_in_unit_interval"]
 
 
-@pytest.mark.parametrize("backend", sorted(MODULES))
+@pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
-    """`KERAS_BACKEND=... python scripts/train_mnist.py`, then a figure from its run."""
+    """`KERAS_BACKEND=... python scripts/train_mnist.py`, then a figure from its run (on
+    TensorFlow, the default, tests/test_report.py runs the same two commands)."""
     installed(backend)
     write_npz(tmp_path, n_train=512, n_test=128)
     env = {"KERAS_BACKEND": backend}
@@ -120,7 +121,7 @@ def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
     assert "Traceback" not in trained.stderr
     device_line = trained.stdout.splitlines()[1]
     assert device_line.startswith("Training ") and "CPU" in device_line
-    assert backend in device_line or backend == "tensorflow"
+    assert f"Training with {backend} on the CPU" in device_line
     assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
     drawn = run_script("scripts/make_figures.py", *data, "--mnist2", run, "--out",
                        tmp_path / "figs", "--no-readme", "--only", "mnist_latent_space",

@@ -109,6 +109,7 @@ def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS):
     return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
 
 
+@pytest.mark.slow  # 27 processes; make test kills the default path at two commits (below)
 def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     data_dir, reference, tmp_path
 ):

@@ -333,7 +333,6 @@ def fid(r: Report) -> None:
         r.log(f"  {run.run_dir}: FID {result.fid:.3f}")
     latents = sorted({f["latent_dim"] for f in fid_runs})
     r.results["fid"] = {
-        "date": utc_timestamp(),
         "protocol": (
             "slides' architecture (784-256-d), trained 50 epochs, batch 256, RMSprop; "
             f"{config.fid_samples} images decoded from z ~ N(0, I) "
@@ -444,7 +443,6 @@ def sample_quality(r: Report) -> None:
             f"classes of {n} prior samples of {first8} by the classifier, against test labels",
         )
     r.results["sample_quality"] = {
-        "date": utc_timestamp(),
         "features": list(spaces),
         "n": n,
         "sample_seed": seed,
@@ -486,7 +484,6 @@ def likelihood(r: Report) -> None:
                 "elbo": float(elbo.mean()),
                 "k": k,
                 "iw_bound": float(iw.mean()),
-                "date": utc_timestamp(),
             }
         )
     r.results["likelihood"] = rows
