@@ -25,12 +25,13 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_script(*args, env=None, timeout=600):
-    """Run ``python *args`` from the project's root as a user would; the finished process."""
+def run_script(*args, env=None, timeout=600, cwd=ROOT):
+    """Run ``python *args`` from the project's root (or ``cwd``) as a user would; the finished
+    process."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     return subprocess.run(
         [sys.executable, *map(str, args)],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -82,3 +83,19 @@ def mnist_dir():
             "(../shared/data on the project's machines)"
         )
     return folder
+
+
+#: The longest test files, run first: `make test` gives each xdist worker whole files
+#: (`--dist loadfile`), and a long file started last would run alone at the end.
+LONGEST_FIRST = (
+    "test_report.py",
+    "test_backends.py",
+    "test_crash_safety.py",
+    "test_training.py",
+    "test_scripts.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within

@@ -32,13 +32,19 @@ def test_steps_run_in_order_and_a_failure_stops_the_chain():
     assert lines[0] == "== [1/3] python scripts/a.py" and "done in" in lines[1]
 
 
-def test_the_table_goes_to_results_json_and_the_readme(tmp_path):
-    results = tmp_path / "results.json"
+def minimal_results_and_readme(folder: Path) -> tuple[Path, Path]:
+    """A results.json with a report's required keys and a README with the table's markers."""
+    results = folder / "results.json"
     results.write_text(json.dumps({"date": "2026-11-23T00:00:00+00:00", "training": [],
                                    "machine": {"processor": "x86_64", "cpu_count": 2, "gpus": []},
                                    "versions": {"tensorflow": "2", "keras": "3"}}))  # fmt: skip
-    readme = tmp_path / "README.md"
+    readme = folder / "README.md"
     readme.write_text(f"intro\n{README_START}\nold\n{README_END}\n")
+    return results, readme
+
+
+def test_the_table_goes_to_results_json_and_the_readme(tmp_path):
+    results, readme = minimal_results_and_readme(tmp_path)
     timings = [{"command": "python scripts/a.py", "seconds": 61.0},
                {"command": "python scripts/b.py", "seconds": 30.5}]  # fmt: skip
     chain.record_chain(results, timings, setup_seconds=95.0, readme=readme)
@@ -62,12 +68,7 @@ def test_list_prints_the_makefiles_chain():
 def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path):
     """reproduce.py with no .venv/.setup-seconds (a venv made before it existed, or run
     directly): the table says "not recorded", and later reports rewrite the README too."""
-    results = tmp_path / "results.json"
-    results.write_text(json.dumps({"date": "2026-11-23T00:00:00+00:00", "training": [],
-                                   "machine": {"processor": "x86_64", "cpu_count": 2, "gpus": []},
-                                   "versions": {"tensorflow": "2", "keras": "3"}}))  # fmt: skip
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\n")
+    results, readme = minimal_results_and_readme(tmp_path)
     script = ROOT / "scripts" / "reproduce.py"
     inject = (
         "import runpy, sys\n"

@@ -2,14 +2,11 @@
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_npz
+from conftest import run_script, write_npz
 from matplotlib.image import imread
 
 from vae_keras.data import load_dataset
@@ -29,15 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_make_figures(*args, data_dir, cwd=ROOT):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "scripts/make_figures.py", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_script("scripts/make_figures.py", *args, env={"VAE_KERAS_DATA_DIR": str(data_dir)},
+                      cwd=cwd)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -224,15 +214,8 @@ def test_the_design_cards_two_commands_in_a_fresh_clone(tiny_runs, tmp_path):
     _, data_dir, _ = tiny_runs
     clone = fresh_clone(tmp_path / "clone")
     committed = json.loads((clone / "figures" / "results.json").read_text())
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "VAE_KERAS_DATA_DIR": str(data_dir)}
-    train = subprocess.run(
-        [sys.executable, "scripts/train_mnist.py", "--epochs", "2", "--verbose", "0"],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    train = run_script("scripts/train_mnist.py", "--epochs", "2", "--verbose", "0",
+                       env={"VAE_KERAS_DATA_DIR": str(data_dir)}, cwd=clone)  # fmt: skip
     assert train.returncode == 0, train.stderr
     result = run_make_figures(data_dir=data_dir, cwd=clone)
     assert result.returncode == 0, result.stderr
