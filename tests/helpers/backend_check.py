@@ -41,6 +41,21 @@ out["added_loss"] = float(keras.ops.convert_to_numpy(layer.losses[0]))
 out["numpy_loss"] = float(np.mean(bce + kl))
 out["passes_through"] = bool(np.array_equal(keras.ops.convert_to_numpy(passed), p))
 
+# 1b. The sampling noise: N(0, 1) and U[0, 1) (Kolmogorov-Smirnov), the generator advancing
+from scipy import stats  # noqa: E402
+
+from vae_keras import noise  # noqa: E402
+
+g = keras.random.SeedGenerator(3)
+normal = [keras.ops.convert_to_numpy(noise.standard_normal((100_000,), g)) for _ in range(2)]
+uniform = keras.ops.convert_to_numpy(noise.uniform((100_000,), g))
+out["noise"] = {
+    "normal_p": float(stats.kstest(normal[0], "norm").pvalue),
+    "uniform_p": float(stats.kstest(uniform, "uniform").pvalue),
+    "advances": bool(not np.array_equal(normal[0], normal[1])),
+    "uniform_range": bool(uniform.min() >= 0.0 and uniform.max() < 1.0),
+}
+
 # 2. Training on a small synthetic set
 dataset = synthetic_dataset(640, 128)
 xte, yte = dataset.x_test, dataset.y_test
