@@ -86,6 +86,7 @@ def run_cluster(data_dir, out, epochs):
     return outputs
 
 
+@pytest.mark.slow  # a two-process cluster: make test-slow (CI); make test keeps the mirrored test
 def test_two_workers_train_the_slides_model_together(data_dir, tmp_path):
     out = tmp_path / "cluster"
     run_cluster(data_dir, out, epochs=2)
@@ -119,6 +120,7 @@ def test_two_workers_train_the_slides_model_together(data_dir, tmp_path):
     assert (out / runs.STATE_FILE).is_file() and not list(out.glob(".tmp-*"))
 
 
+@pytest.mark.slow  # two JAX processes: make test-slow (CI)
 def test_jax_data_parallel_over_two_cpu_devices_trains_as_one_device(data_dir, tmp_path):
     pytest.importorskip("jax")
     histories = {}
