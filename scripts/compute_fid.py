@@ -87,36 +87,32 @@ def main(argv=None) -> int:
     from vae_keras.startup import quiet_start
 
     quiet_start()
-    from vae_keras.data import DataError
-    from vae_keras.fid import FIDInputError, compute_statistics, fid_from_statistics, get_extractor
+    from vae_keras.fid import compute_statistics, fid_from_statistics, get_extractor
     from vae_keras.metrics import sample_quality
-    from vae_keras.runs import RunError, atomic_path
+    from vae_keras.runs import atomic_path
     from vae_keras.sources import source_features, source_statistics
 
     sources = (args.source_a, args.source_b)
     record = {"source_a": args.source_a, "source_b": args.source_b, "features": args.features}
-    try:
-        extractor = get_extractor(args.features, args.inception_weights, args.classifier)
-        start = time.perf_counter()
-        if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
-            stats = [
-                source_statistics(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
-                for s in sources
-            ]
-            record.update(n_generated=stats[0].n, n_reference=stats[1].n)
-            record["fid"] = fid_from_statistics(*stats)
-        else:
-            features = [
-                source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
-                for s in sources
-            ]
-            record.update(sample_quality(features[0], features[1], metrics_asked, args.seed))
-            if args.save_stats:
-                stats = [compute_statistics(f) for f in features]
-        record["seed"] = args.seed
-    except (DataError, FIDInputError, RunError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # a DataError, FIDInputError or RunError is one line and exit code 2 (cli.guarded)
+    extractor = get_extractor(args.features, args.inception_weights, args.classifier)
+    start = time.perf_counter()
+    if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
+        stats = [
+            source_statistics(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+            for s in sources
+        ]
+        record.update(n_generated=stats[0].n, n_reference=stats[1].n)
+        record["fid"] = fid_from_statistics(*stats)
+    else:
+        features = [
+            source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+            for s in sources
+        ]
+        record.update(sample_quality(features[0], features[1], metrics_asked, args.seed))
+        if args.save_stats:
+            stats = [compute_statistics(f) for f in features]
+    record["seed"] = args.seed
     record["seconds"] = round(time.perf_counter() - start, 2)
     print(
         f"{args.source_a} against {args.source_b} [{args.features}, n = "
