@@ -91,7 +91,7 @@ def main(argv=None):
         "results": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    from vae_keras.runs import write_json_atomic
+    from vae_keras.atomic import write_json_atomic
 
     write_json_atomic(args.out, record)
     print(f"Written to {args.out}")

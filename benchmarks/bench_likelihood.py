@@ -103,9 +103,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from vae_keras import likelihood
+    from vae_keras.atomic import write_json_atomic
     from vae_keras.data import load_dataset
     from vae_keras.report import benchmark_header
-    from vae_keras.runs import load_run, write_json_atomic
+    from vae_keras.runs import load_run
 
     run = load_run(args.run, hint="python scripts/train_mnist.py")
     x = load_dataset(run.config.dataset, args.data_dir).x_test

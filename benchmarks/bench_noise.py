@@ -63,8 +63,8 @@ def main(argv=None) -> None:
     import tensorflow as tf
 
     from vae_keras import noise
+    from vae_keras.atomic import write_json_atomic
     from vae_keras.report import benchmark_header, replace_block
-    from vae_keras.runs import write_json_atomic
 
     rows = []
     print(f"{'shape':>12} {'kind':>8} {'keras ms':>9} {'ours ms':>8} {'ratio':>6}")

@@ -257,9 +257,10 @@ def main(argv=None):
     os.environ["KERAS_BACKEND"] = args.backend  # before Keras is imported
 
     from vae_keras import evaluation
+    from vae_keras.atomic import write_json_atomic
     from vae_keras.data import load_dataset
     from vae_keras.report import benchmark_header
-    from vae_keras.runs import RunConfig, load_run, write_json_atomic
+    from vae_keras.runs import RunConfig, load_run
     from vae_keras.tf_speed import validation_batches
     from vae_keras.training import (
         PLAIN,

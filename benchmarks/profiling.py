@@ -48,8 +48,8 @@ def write_record(
     markers: tuple[str, str],
 ) -> None:
     """Write ``record`` as JSON; unless --no-readme, put every ``prefix`` table in the README."""
+    from vae_keras.atomic import write_json_atomic
     from vae_keras.report import replace_block
-    from vae_keras.runs import write_json_atomic
 
     c = record["config"]
     tag = f"{c['dataset']}-{c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']}"

@@ -87,9 +87,10 @@ def main(argv=None) -> int:
     from vae_keras.startup import quiet_start
 
     quiet_start()
-    from vae_keras.fid import compute_statistics, fid_from_statistics, get_extractor
+    from vae_keras.atomic import atomic_path
+    from vae_keras.features import get_extractor
+    from vae_keras.fid import compute_statistics, fid_from_statistics
     from vae_keras.metrics import sample_quality
-    from vae_keras.runs import atomic_path
     from vae_keras.sources import source_features, source_statistics
 
     sources = (args.source_a, args.source_b)

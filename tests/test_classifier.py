@@ -9,6 +9,7 @@ from conftest import run_script, synthetic_images, write_npz
 
 from vae_keras import classifier
 from vae_keras.data import Dataset, load_dataset, validate_split
+from vae_keras.features import ClassifierFeatures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,7 @@ def test_the_classifier_learns_and_its_files_load_in_safe_mode(trained):
     out, dataset, result = trained
     assert result["test_accuracy"] > 0.95
     assert json.loads((out / classifier.RESULT_FILE).read_text()) == result
-    features = classifier.ClassifierFeatures(out)  # loads classifier.keras in safe mode
+    features = ClassifierFeatures(out)  # loads classifier.keras in safe mode
     images = dataset.x_test.reshape(-1, 28, 28, 1)
     assert features(images).shape == (len(images), 128)
     assert np.mean(features.classes(images) == dataset.y_test) > 0.95

@@ -5,8 +5,7 @@ from conftest import ROOT, run_script, write_npz
 
 from vae_keras import cli
 from vae_keras.data import DataError
-from vae_keras.errors import ConfigError, UserError
-from vae_keras.fid import FIDInputError
+from vae_keras.errors import ConfigError, FIDInputError, UserError
 from vae_keras.runs import RunError
 
 

@@ -12,7 +12,9 @@ from conftest import run_script, write_npz
 
 from vae_keras import evaluation
 from vae_keras.data import load_dataset
-from vae_keras.fid import FIDInputError, Statistics, frechet_distance, pixel_features
+from vae_keras.errors import FIDInputError
+from vae_keras.features import pixel_features
+from vae_keras.fid import Statistics, frechet_distance
 from vae_keras.runs import RunConfig, load_run
 from vae_keras.sources import source_statistics
 from vae_keras.training import train
@@ -159,7 +161,7 @@ def test_compute_fid_script_computes_every_metric(tiny, tmp_path):
     assert set(record["kid"]) >= {"mean", "std"} and record["kid"]["std"] >= 0
     # precision and recall are those of the same features, computed here by the package
     from vae_keras import metrics
-    from vae_keras.fid import get_extractor
+    from vae_keras.features import get_extractor
     from vae_keras.sources import source_features
 
     features = [

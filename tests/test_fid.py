@@ -7,16 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vae_keras.errors import FIDInputError
+from vae_keras.features import InceptionFeatures, get_extractor
 from vae_keras.fid import (
-    FIDInputError,
-    InceptionFeatures,
     SingularCovarianceWarning,
     Statistics,
     StreamingStatistics,
     compute_statistics,
     frechet_distance,
     frechet_distance_reference,
-    get_extractor,
     statistics_of_images,
     trace_sqrt_product,
 )

@@ -102,3 +102,52 @@ def test_reconstruction_loss_from_logits_is_exact_where_probabilities_saturate()
     assert np_(losses.reconstruction_loss_from_logits(x, logits)) == pytest.approx(
         np.full((2, 3), 4 * np.log(2.0))
     )
+
+
+unit = st.floats(0, 1, allow_nan=False, width=32)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float32, (3, 6), elements=unit),
+    arrays(np.float32, (3, 6), elements=unit),
+    st.floats(-6, 2, allow_nan=False),
+)
+def test_gaussian_nll_is_minus_the_sum_of_normal_log_densities(x, mean, log_var):
+    """Slide "Example": -log N(x; mu, sigma^2 I), against scipy's normal density pixel by pixel."""
+    expected = -stats.norm.logpdf(x, mean, np.exp(0.5 * log_var)).sum(axis=1)
+    shared = np_(losses.gaussian_reconstruction_loss(x, mean, np.float32(log_var)))
+    per_pixel = np_(losses.gaussian_reconstruction_loss(x, mean, np.full_like(x, log_var)))
+    np.testing.assert_allclose(shared, expected, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(per_pixel, shared, rtol=1e-6)
+
+
+def test_gaussian_nll_matches_monte_carlo_and_is_smallest_at_the_mean_squared_error():
+    """E_{x ~ N(mu, s^2)}[-log N(x; mu, s^2)] = d/2 (log(2 pi s^2) + 1), the normal's entropy;
+    and over one shared variance, the NLL of fixed (x, mu) is smallest at s^2 = mean((x - mu)^2)."""
+    rng = np.random.default_rng(0)
+    d, log_var = 8, -1.5
+    mean = rng.random(d).astype("float32")
+    x = (mean + np.exp(0.5 * log_var) * rng.standard_normal((100_000, d))).astype("float32")
+    nll = np_(losses.gaussian_reconstruction_loss(x, mean, np.float32(log_var)))
+    entropy = 0.5 * d * (np.log(2 * np.pi) + log_var + 1)
+    assert abs(nll.mean() - entropy) < 4 * nll.std() / np.sqrt(len(nll))
+    x, mean = rng.random((1, 50)).astype("float32"), rng.random((1, 50)).astype("float32")
+    best = np.log(np.mean((x - mean) ** 2))
+    grid = best + np.linspace(-1, 1, 21)
+    values = [
+        float(np_(losses.gaussian_reconstruction_loss(x, mean, np.float32(v)))[0]) for v in grid
+    ]
+    assert int(np.argmin(values)) == 10  # the middle of the grid: log mean squared error
+    assert np.all(np.diff(values[:11]) < 0) and np.all(np.diff(values[10:]) > 0)
+
+
+def test_gaussian_vae_loss_is_batch_mean_of_both_terms():
+    rng = np.random.default_rng(2)
+    x, mean = rng.random((5, 7)).astype("float32"), rng.random((5, 7)).astype("float32")
+    mu, log_var = rng.standard_normal((2, 5, 3)).astype("float32")
+    total = float(np_(losses.gaussian_vae_loss(x, mean, np.float32(-2.0), mu, log_var)))
+    parts = np_(losses.gaussian_reconstruction_loss(x, mean, np.float32(-2.0))) + np_(
+        losses.kl_divergence(mu, log_var)
+    )
+    assert total == pytest.approx(parts.mean(), rel=1e-6)

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 from vae_keras import metrics
-from vae_keras.fid import FIDInputError, Statistics, compute_statistics, frechet_distance
+from vae_keras.errors import FIDInputError
+from vae_keras.fid import Statistics, compute_statistics, frechet_distance
 
 
 def direct_mmd2(x, y):

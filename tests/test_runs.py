@@ -45,6 +45,9 @@ def committed_dir(tmp_path, epochs_done=2):
         ({"batch_size": True}, "batch_size = True is not valid"),
         ({"limit": -5}, "limit = -5 is not valid"),
         ({"colour": "red"}, "unknown keys ['colour']"),
+        ({"architecture": "resnet"}, "architecture = 'resnet' is not valid"),
+        ({"likelihood": None}, "likelihood = None is not valid"),
+        ({"original_dim": 3072}, "does not match mnist's images (28, 28)"),
     ],
 )
 def test_config_with_bad_values_or_keys_is_refused(change, message):
@@ -61,6 +64,16 @@ def test_config_missing_a_key_is_refused_not_defaulted():
     with pytest.raises(RunError, match="expected a JSON object, found list"):
         RunConfig.from_dict([1, 2])
     assert RunConfig.from_dict(CONFIG.to_dict()) == CONFIG
+
+
+def test_a_config_written_before_the_variants_is_the_dense_bernoulli_model(tmp_path):
+    old = {k: v for k, v in CONFIG.to_dict().items() if k not in ("architecture", "likelihood")}
+    runs.write_json_atomic(tmp_path / runs.CONFIG_FILE, old)
+    config = runs.read_config(tmp_path)
+    assert (config.architecture, config.likelihood) == ("dense", "bernoulli")
+    assert config == CONFIG and config.image_shape == (28, 28)
+    conv = RunConfig(**{**CONFIG.to_dict(), "architecture": "conv", "likelihood": "gaussian"})
+    assert RunConfig.from_dict(conv.to_dict()) == conv and not conv.same_model_and_data(CONFIG)
 
 
 @pytest.mark.parametrize(

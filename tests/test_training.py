@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 
 from vae_keras import runs
+from vae_keras.batching import aligned_steps_per_execution, epoch_order, seeded_batches
 from vae_keras.runs import RunConfig, RunError, load_run
 from vae_keras.tf_speed import shuffled_batches, stacked_batches, validation_batches
-from vae_keras.training import (
-    PLAIN,
-    TrainOptions,
-    aligned_steps_per_execution,
-    epoch_order,
-    seeded_batches,
-    train,
-)
+from vae_keras.training import PLAIN, TrainOptions, train
 
 CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
 EXACT = TrainOptions(jit_compile=False)  # XLA draws other random numbers than plain TF
@@ -186,7 +180,10 @@ def test_mismatched_input_size_is_refused(tiny_dataset_module, tmp_path):
     with pytest.raises(
         ValueError, match="784 inputs per example but the model expects original_dim=3072"
     ):
-        train(RunConfig(original_dim=3072), tiny_dataset_module, tmp_path / "r", verbose=0)
+        cifar = RunConfig(dataset="cifar10", original_dim=3072)
+        train(cifar, tiny_dataset_module, tmp_path / "r", verbose=0)
+    with pytest.raises(ValueError, match="original_dim = 3072 does not match mnist's images"):
+        RunConfig(original_dim=3072)
 
 
 def test_missing_run_names_the_command(tmp_path):

@@ -92,8 +92,8 @@ def record_chain(
     readme: Path | None = None,
 ) -> dict[str, Any]:
     """Add ``reproduce`` (date, steps, total, set-up) to results.json; rewrite the README table."""
+    from vae_keras.atomic import write_json_atomic
     from vae_keras.report import load_results, update_readme, utc_timestamp
-    from vae_keras.runs import write_json_atomic
 
     results = load_results(results_path)
     results["reproduce"] = {

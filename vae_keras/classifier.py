@@ -4,7 +4,7 @@ Pixel features (and ImageNet's InceptionV3) ignore what a digit is; the FID tool
 maintainers advise a feature space from a classifier trained on the dataset
 itself. :func:`build_classifier` is a two-convolution network of the Keras MNIST
 example's kind; its 128-unit ``features`` layer gives the ``classifier`` features
-of :mod:`vae_keras.fid` (FID, KID, precision and recall), and its softmax
+of :mod:`vae_keras.features` (FID, KID, precision and recall), and its softmax
 classifies generated digits (which digits the VAE over- or under-produces).
 """
 
@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 from keras import layers
 
+from vae_keras.atomic import atomic_path, write_json_atomic
 from vae_keras.data import Dataset
-from vae_keras.runs import atomic_path, write_json_atomic
 
 FEATURE_LAYER = "features"
 MODEL_FILE = "classifier.keras"
@@ -83,35 +82,6 @@ def train_classifier(
     }
     write_json_atomic(out_dir / RESULT_FILE, result)
     return result
-
-
-class ClassifierFeatures:
-    """Feature extractor: the ``features`` layer of a trained classifier (128 per image).
-
-    Images (batch, 28, 28, 1) in [0, 1], as :mod:`vae_keras.fid`'s extractors take them.
-    """
-
-    def __init__(self, path: str | os.PathLike, batch_size: int = 1000):
-        from vae_keras.fid import FIDInputError
-
-        path = Path(path)
-        if path.is_dir():
-            path = path / MODEL_FILE
-        if not path.is_file():
-            raise FIDInputError(
-                f"No classifier at {path}. Train one first: python scripts/train_classifier.py"
-            )
-        self.model = keras.saving.load_model(path)
-        self.features = keras.Model(self.model.input, self.model.get_layer(FEATURE_LAYER).output)
-        self.batch_size = batch_size
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        return np.asarray(self.features.predict(images, batch_size=self.batch_size, verbose=0))
-
-    def classes(self, images: np.ndarray) -> np.ndarray:
-        """The predicted digit of each image."""
-        probabilities = self.model.predict(images, batch_size=self.batch_size, verbose=0)
-        return np.argmax(probabilities, axis=-1)
 
 
 def read_result(out_dir: str | os.PathLike) -> dict:

@@ -14,6 +14,7 @@ from vae_keras.data import DATA_DIR_ENV, Dataset, load_dataset
 from vae_keras.errors import UserError
 from vae_keras.runs import RunConfig, RunError, lock_run_dir, writes_run_dir
 from vae_keras.startup import quiet_start
+from vae_keras.variants import ARCHITECTURES, LIKELIHOODS
 
 #: Exit codes: a user error (bad argument, data or run directory), an error of the
 #: system (unreadable or unwritable file, full disk), Ctrl-C.
@@ -127,6 +128,20 @@ def training_parser(
         default=defaults.intermediate_dim,
         help="width of the hidden Dense layer of encoder and decoder",
     )
+    parser.add_argument(
+        "--architecture",
+        default=defaults.architecture,
+        choices=ARCHITECTURES,
+        help="dense: the slides' Dense layers; conv: convolutional encoder and "
+        "transposed-convolution decoder (keras-io / TensorFlow CVAE style)",
+    )
+    parser.add_argument(
+        "--likelihood",
+        default=defaults.likelihood,
+        choices=LIKELIHOODS,
+        help="bernoulli: the slides' 784 * binary_crossentropy; gaussian: N(x; mu(z), sigma^2 I) "
+        "with one learned sigma^2 (slide 'Example'), its exact negative log-likelihood in nats",
+    )
     parser.add_argument("--epochs", type=positive_int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
     parser.add_argument(
@@ -150,7 +165,8 @@ def training_parser(
     parser.add_argument(
         "--out",
         default=None,
-        help=f"run directory (default {default_out}, plus -seed{{seed}} if --seed is not 0)",
+        help=f"run directory (default {default_out}, plus -conv, -gaussian, -seed{{seed}} for "
+        "another architecture, likelihood or seed)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -206,9 +222,20 @@ def training_parser(
     return parser
 
 
-def default_run_dir(template: str, latent_dim: int, seed: int) -> str:
-    """``runs/mnist-latent8`` for seed 0, ``runs/mnist-latent8-seed1`` for seed 1, ..."""
+def default_run_dir(
+    template: str,
+    latent_dim: int,
+    seed: int,
+    architecture: str = "dense",
+    likelihood: str = "bernoulli",
+) -> str:
+    """``runs/mnist-latent8`` for the slides' model and seed 0; then ``-conv``, ``-gaussian``
+    and ``-seed1`` for another architecture, likelihood or seed (``runs/mnist-latent2-conv``)."""
     out = template.format(latent_dim=latent_dim)
+    if architecture != "dense":
+        out += f"-{architecture}"
+    if likelihood != "bernoulli":
+        out += f"-{likelihood}"
     return out if seed == 0 else f"{out}-seed{seed}"
 
 
@@ -219,7 +246,12 @@ def run_training(args: argparse.Namespace) -> int:
     line on stderr and exit code 2; nothing is created before the arguments and
     the data have been checked. Ctrl-C stops after saying how to resume (130).
     """
-    out = Path(args.out or default_run_dir(args.default_out, args.latent_dim, args.seed))
+    out = Path(
+        args.out
+        or default_run_dir(
+            args.default_out, args.latent_dim, args.seed, args.architecture, args.likelihood
+        )
+    )
     problem = writable_dir_problem(out)
     if problem:
         print(f"error: --out: {problem}; choose another --out.", file=sys.stderr)
@@ -271,6 +303,8 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options)
         batch_size=args.batch_size,
         seed=args.seed,
         limit=args.limit,
+        architecture=args.architecture,
+        likelihood=args.likelihood,
     )
     print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
     print(describe_devices())

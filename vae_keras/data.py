@@ -22,15 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from vae_keras.errors import UserError
+from vae_keras.variants import IMAGE_SHAPES
 
 #: Environment variable naming a folder of ``<name>.npz`` files.
 DATA_DIR_ENV = "VAE_KERAS_DATA_DIR"
 
-#: Image shape (without the sample axis) of each supported dataset.
-IMAGE_SHAPES: dict[str, tuple[int, ...]] = {
-    "mnist": (28, 28),
-    "cifar10": (32, 32, 3),
-}
 NUM_CLASSES = 10
 SPLITS = ("train", "test")
 

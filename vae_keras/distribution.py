@@ -72,6 +72,11 @@ def local_devices() -> list[str]:
     return keras.distribution.list_devices()
 
 
+def has_gpu() -> bool:
+    """Whether Keras sees a GPU (or another accelerator) in this process."""
+    return any(not d.lower().startswith("cpu") for d in local_devices())
+
+
 def distribution_scopes(distribute: str | None) -> tuple:
     """``(scope to build the model in, scope to fit it in)`` for ``distribute``.
 

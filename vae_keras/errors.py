@@ -14,3 +14,11 @@ class UserError(Exception):
 
 class ConfigError(UserError, ValueError):
     """Options that do not fit together or do not fit this machine's backend."""
+
+
+class RunError(UserError, RuntimeError):
+    """A run directory is missing, damaged, busy or does not match the request."""
+
+
+class FIDInputError(UserError, ValueError):
+    """Statistics or images that a Frechet distance cannot be computed from."""

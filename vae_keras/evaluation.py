@@ -20,13 +20,8 @@ import keras
 import numpy as np
 
 from vae_keras.data import Dataset
-from vae_keras.fid import (
-    FeatureExtractor,
-    Statistics,
-    fid_from_statistics,
-    pixel_features,
-    statistics_of_images,
-)
+from vae_keras.features import FeatureExtractor, pixel_features
+from vae_keras.fid import Statistics, fid_from_statistics, statistics_of_images
 from vae_keras.runs import LoadedRun
 
 #: Defaults of the slides' FID protocol.

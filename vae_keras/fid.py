@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +22,8 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg.blas import dtrmm
 
-from vae_keras.errors import UserError
-
-
-class FIDInputError(UserError, ValueError):
-    """Statistics or features that a Frechet distance cannot be computed from."""
+from vae_keras.errors import FIDInputError
+from vae_keras.features import FeatureExtractor, pixel_features
 
 
 class SingularCovarianceWarning(UserWarning):
@@ -48,7 +45,7 @@ class Statistics:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``mu``, ``sigma``, ``n`` to an ``.npz`` file (atomically)."""
-        from vae_keras.runs import atomic_path
+        from vae_keras.atomic import atomic_path
 
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, mu=self.mu, sigma=self.sigma, n=np.int64(self.n))
@@ -290,93 +287,6 @@ def fid_from_statistics(a: Statistics, b: Statistics) -> float:
 # ---------------------------------------------------------------------------
 # Feature extractors
 # ---------------------------------------------------------------------------
-
-#: A feature extractor maps (batch, H, W, C) float images in [0, 1] to (batch, d) features.
-FeatureExtractor = Callable[[np.ndarray], np.ndarray]
-
-
-def pixel_features(images: np.ndarray) -> np.ndarray:
-    """The slides' feature space: the flattened pixels themselves, in [0, 1]."""
-    images = np.asarray(images)
-    return images.reshape(images.shape[0], -1)
-
-
-class InceptionFeatures:
-    """InceptionV3 pool-3 features (2048-d), as in published FIDs.
-
-    Images in [0, 1] are resized to 299 x 299, grayscale is repeated to three
-    channels, and ``keras.applications.inception_v3.preprocess_input`` maps
-    them to [-1, 1]. ``weights`` is ``"imagenet"`` (downloaded by Keras on first
-    use; needs internet), a path to a local ``.h5``/``.weights.h5`` file of the
-    notop model, or ``None`` for random weights (tests only: such FIDs mean
-    nothing).
-    """
-
-    dim = 2048
-
-    def __init__(self, weights: str | os.PathLike | None = "imagenet", batch_size: int = 64):
-        import keras
-
-        self.batch_size = batch_size
-        if weights not in (None, "imagenet") and not Path(weights).is_file():
-            raise FIDInputError(f"Inception weights file {weights} not found.")
-        try:
-            self.model = keras.applications.InceptionV3(
-                include_top=False,
-                pooling="avg",
-                weights=str(weights) if weights else None,
-                input_shape=(299, 299, 3),
-            )
-        except Exception as exc:
-            if weights == "imagenet":
-                raise FIDInputError(
-                    "Could not load the ImageNet weights of InceptionV3 "
-                    f"({type(exc).__name__}: {exc}). Without internet, download "
-                    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 elsewhere and pass "
-                    "its path (--inception-weights PATH)."
-                ) from exc
-            raise FIDInputError(f"Could not load Inception weights from {weights}: {exc}") from exc
-
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        import keras
-
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim == 3:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[-1] not in (1, 3):
-            raise FIDInputError(
-                f"Inception features need (batch, H, W, 1 or 3) images, got {images.shape}."
-            )
-        if images.shape[-1] == 1:
-            images = np.repeat(images, 3, axis=-1)
-        resized = keras.ops.image.resize(images, (299, 299), interpolation="bilinear")
-        scaled = keras.applications.inception_v3.preprocess_input(resized * 255.0)
-        return np.asarray(self.model.predict(scaled, batch_size=self.batch_size, verbose=0))
-
-
-FEATURES = ("pixels", "classifier", "inception")
-DEFAULT_CLASSIFIER = "runs/mnist-classifier"
-
-
-def get_extractor(
-    name: str,
-    inception_weights: str | None = "imagenet",
-    classifier: str | os.PathLike = DEFAULT_CLASSIFIER,
-) -> FeatureExtractor:
-    """The feature extractor called ``name`` (one of :data:`FEATURES`).
-
-    ``classifier``: the run directory (or ``.keras`` file) of
-    ``scripts/train_classifier.py``, whose penultimate layer gives the features.
-    """
-    if name == "pixels":
-        return pixel_features
-    if name == "inception":
-        return InceptionFeatures(inception_weights)
-    if name == "classifier":
-        from vae_keras.classifier import ClassifierFeatures
-
-        return ClassifierFeatures(classifier)
-    raise FIDInputError(f"Unknown feature space {name!r}; choose one of {list(FEATURES)}.")
 
 
 def statistics_of_images(

@@ -7,10 +7,13 @@ With k samples ``z_j ~ q(z | x)``,
 
 is still a lower bound on ``log p(x)``, equals the ELBO in expectation at
 ``k = 1``, does not decrease with k in expectation, and tends to ``log p(x)``.
-Computed in batches, with log-sum-exp. ``log p(x | z)`` is the Bernoulli
-log-likelihood of :func:`vae_keras.losses.reconstruction_loss` (computed from the
-decoder's logits), applied to grey levels as in the slides' code (so the numbers
-are not those of binarised MNIST).
+Computed in batches, with log-sum-exp. ``log p(x | z)`` is the run's own
+likelihood: for the Bernoulli decoder, that of
+:func:`vae_keras.losses.reconstruction_loss` (computed from the decoder's
+logits), applied to grey levels as in the slides' code (so the numbers are not
+those of binarised MNIST); for the Gaussian decoder, the density of
+:func:`vae_keras.losses.gaussian_reconstruction_loss` with the learned variance
+(a density of continuous pixels: not comparable with the Bernoulli numbers).
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import numpy as np
 from keras import ops
 from scipy.special import logsumexp
 
-from vae_keras import losses
-from vae_keras.model import VAEModels, reparameterize
+from vae_keras import architectures, losses
+from vae_keras.model import VAELossLayer, VAEModels, loss_layer, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
 to_numpy = keras.ops.convert_to_numpy
@@ -46,38 +49,43 @@ def posterior_model(models: VAEModels) -> keras.Model:
     )
 
 
-def decoder_logits(generator: keras.Model, z):
-    """The decoder's logits ``l`` (its mean is ``sigmoid(l)``): ``decoder_h``, then
-    ``decoder_mean``'s affine map ``h W + b`` without the sigmoid."""
-    h = generator.get_layer("decoder_h")(z)
-    out = generator.get_layer("decoder_mean")
-    return ops.matmul(h, out.kernel) + out.bias
-
-
 class LogWeights(keras.layers.Layer):
     """``log p(x|z) + log p(z) - log q(z|x)`` for ``z = mu + sigma * epsilon``, k per example.
 
     Called on ``[x, z_mean, z_log_var, epsilon]`` with ``epsilon`` of shape
-    (batch, k, latent_dim); returns (batch, k). ``log p(x | z)`` is minus
-    :func:`vae_keras.losses.reconstruction_loss_from_logits` of the
-    ``generator``'s logits, the two Gaussian terms are :func:`log_normal_diag`.
+    (batch, k, latent_dim); returns (batch, k). ``log p(x | z)`` is
+    :func:`log_px_given_z`; the two Gaussian terms are :func:`log_normal_diag`.
     """
 
-    def __init__(self, generator: keras.Model, **kwargs):
+    def __init__(self, generator: keras.Model, loss: VAELossLayer, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
+        self.loss = loss
 
     def call(self, inputs):
         x, mean, log_var, epsilon = inputs
         z = reparameterize(mean[:, None, :], log_var[:, None, :], epsilon)  # (batch, k, latent)
-        logits = decoder_logits(self.generator, z)  # (batch, k, original_dim)
-        log_px_z = -losses.reconstruction_loss_from_logits(x[:, None, :], logits)
+        log_px_z = log_px_given_z(self.generator, self.loss, x[:, None, :], z)
         log_pz = log_normal_diag(z, ops.zeros_like(z), ops.zeros_like(z))
         log_qz = log_normal_diag(z, mean[:, None, :], log_var[:, None, :])
         return log_px_z + log_pz - log_qz
 
     def compute_output_shape(self, input_shape):
         return (input_shape[3][0], input_shape[3][1])
+
+
+def log_px_given_z(generator: keras.Model, loss: VAELossLayer, x, z):
+    """``log p(x | z)`` under the run's likelihood, for ``z`` of shape (..., latent_dim).
+
+    Bernoulli: minus :func:`vae_keras.losses.reconstruction_loss_from_logits` of
+    the decoder's exact logits (:func:`vae_keras.architectures.decoder_logits`).
+    Gaussian: minus the loss layer's ``reconstruction_loss`` of the decoder's mean
+    (:func:`vae_keras.losses.gaussian_reconstruction_loss`, the learned variance).
+    """
+    if loss.likelihood == "bernoulli":
+        logits = architectures.decoder_logits(generator, z)
+        return -losses.reconstruction_loss_from_logits(x, logits)
+    return -loss.reconstruction_loss(x, architectures.decode(generator, z))
 
 
 def log_weights_model(models: VAEModels, k: int) -> keras.Model:
@@ -92,9 +100,8 @@ def log_weights_model(models: VAEModels, k: int) -> keras.Model:
     x = keras.Input(shape=vae.input_shape[1:], name="x")
     latent_dim = vae.get_layer("z_mean").units
     epsilon = keras.Input(shape=(k, latent_dim), name="epsilon")
-    h = vae.get_layer("encoder_h")(x)
-    mean, log_var = vae.get_layer("z_mean")(h), vae.get_layer("z_log_var")(h)
-    weights = LogWeights(models.generator)([x, mean, log_var, epsilon])
+    mean, log_var = posterior_model(models)(x)
+    weights = LogWeights(models.generator, loss_layer(vae))([x, mean, log_var, epsilon])
     model = keras.Model([x, epsilon], weights, name="log_weights")
     model.compile(jit_compile=keras.backend.backend() != "torch")
     return model
@@ -145,12 +152,17 @@ def importance_weighted_log_likelihood(
 
 
 def elbo(models: VAEModels, x: np.ndarray, samples: int = 1, seed: int = 0) -> np.ndarray:
-    """Per-example ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, analytic KL, sampled z."""
+    """Per-example ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, analytic KL, sampled z.
+
+    ``log p(x | z)`` is the model's own training term (its loss layer's
+    ``reconstruction_loss``).
+    """
     rng = np.random.default_rng(seed)
+    loss = loss_layer(models.vae)
     mean, log_var = (to_numpy(t) for t in posterior_model(models)(x, training=False))
     kl = to_numpy(losses.kl_divergence(mean, log_var)).astype(np.float64)
     recon = np.zeros(len(x))
     for _ in range(samples):
         z = reparameterize(mean, log_var, rng.standard_normal(mean.shape).astype(np.float32))
-        recon += to_numpy(losses.reconstruction_loss(x, models.generator(z, training=False)))
+        recon += to_numpy(loss.reconstruction_loss(x, models.generator(z, training=False)))
     return -recon / samples - kl

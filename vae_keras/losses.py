@@ -9,8 +9,12 @@ to ``shared/seeds/000_f150916e803b6370.txt``.
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import ops
+
+LOG_2PI = math.log(2 * math.pi)
 
 
 def reconstruction_loss(x, x_decoded_mean):
@@ -58,6 +62,34 @@ def reconstruction_loss_from_logits(x, logits):
     return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
 
 
+def gaussian_reconstruction_loss(x, x_mean, x_log_var):
+    """Gaussian negative log-likelihood of ``x`` under the decoder, per example, in nats.
+
+    Slide "Example": ``log p(x | z) = log N(x; mu_theta, sigma_theta^2 I)``, so::
+
+        -log p(x | z) = 1/2 sum_k [log(2 pi) + log sigma_k^2 + (x_k - mu_k)^2 / sigma_k^2]
+
+    A density of continuous ``x``: it is negative where the decoder is sharp
+    (``sigma^2 < 1 / (2 pi)``), unlike the Bernoulli term.
+
+    Parameters
+    ----------
+    x, x_mean : tensors of shape (..., original_dim)
+        Inputs and decoder means; extra leading axes are allowed.
+    x_log_var : tensor broadcastable to ``x``
+        ``log sigma^2``: one value per pixel, or a scalar shared by all of them.
+
+    Returns
+    -------
+    Tensor of the shape of ``x`` without its last axis.
+    """
+    x, x_mean, x_log_var = (ops.convert_to_tensor(t) for t in (x, x_mean, x_log_var))
+    x_log_var = ops.broadcast_to(x_log_var, ops.shape(x))
+    return 0.5 * ops.sum(
+        LOG_2PI + x_log_var + ops.square(x - x_mean) * ops.exp(-x_log_var), axis=-1
+    )
+
+
 def kl_divergence(z_mean, z_log_var):
     """Analytic ``KL(N(mu, diag(sigma^2)) || N(0, I))`` per example.
 
@@ -98,6 +130,15 @@ def vae_loss(x, x_decoded_mean, z_mean, z_log_var):
     Scalar tensor.
     """
     return ops.mean(reconstruction_loss(x, x_decoded_mean) + kl_divergence(z_mean, z_log_var))
+
+
+def gaussian_vae_loss(x, x_mean, x_log_var, z_mean, z_log_var):
+    """:func:`vae_loss` with the Gaussian decoder of slide "Example": the batch mean of
+    ``gaussian_reconstruction_loss(x, x_mean, x_log_var) + kl_divergence(z_mean, z_log_var)``.
+    """
+    return ops.mean(
+        gaussian_reconstruction_loss(x, x_mean, x_log_var) + kl_divergence(z_mean, z_log_var)
+    )
 
 
 def squared_error(x, x_reconstructed):

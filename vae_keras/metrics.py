@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from vae_keras.fid import FIDInputError, Statistics, compute_statistics, fid_from_statistics
+from vae_keras.errors import FIDInputError
+from vae_keras.fid import Statistics, compute_statistics, fid_from_statistics
 
 
 def _as_features(name: str, x: np.ndarray, min_rows: int = 2) -> np.ndarray:

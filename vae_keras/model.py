@@ -14,12 +14,13 @@ the two parts of the loss from ``compute_loss``, where every backend allows it.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import keras
 from keras import layers, ops
 
-from vae_keras import losses, noise
+from vae_keras import architectures, losses, noise
 
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
@@ -72,8 +73,14 @@ class VAELossLayer(layers.Layer):
 
     ``call([inputs, x_decoded_mean, z_mean, z_log_var])`` runs
     ``self.add_loss(losses.vae_loss(...))``: slide "Loss function & Train",
-    lines 2-6 (``vae.add_loss(vae_loss)``).
+    lines 2-6 (``vae.add_loss(vae_loss)``). The Bernoulli decoder.
     """
+
+    likelihood = "bernoulli"
+
+    def reconstruction_loss(self, x, x_decoded_mean):
+        """``-log p(x | z)`` per example: :func:`vae_keras.losses.reconstruction_loss`."""
+        return losses.reconstruction_loss(x, x_decoded_mean)
 
     def call(self, inputs):
         x, x_decoded_mean, z_mean, z_log_var = inputs
@@ -85,15 +92,52 @@ class VAELossLayer(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="vae_keras")
+class GaussianVAELossLayer(VAELossLayer):
+    """The Gaussian decoder of slide "Example": ``p(x | z) = N(x; mu_theta(z), sigma^2 I)``.
+
+    The decoder's output is ``mu_theta(z)``; ``log sigma^2`` (``x_log_var``) is
+    one learned number shared by every pixel, a weight of this layer (so it is
+    trained by RMSprop with the rest, saved in checkpoints and ``.keras``
+    files). Adds ``losses.gaussian_vae_loss``: the exact Gaussian negative
+    log-likelihood in nats plus the KL.
+    """
+
+    likelihood = "gaussian"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.x_log_var = self.add_weight(shape=(), initializer="zeros", name="x_log_var")
+
+    def reconstruction_loss(self, x, x_decoded_mean):
+        """``-log N(x; mu, sigma^2 I)`` per example: :func:`losses.gaussian_reconstruction_loss`."""
+        return losses.gaussian_reconstruction_loss(x, x_decoded_mean, self.x_log_var)
+
+    def call(self, inputs):
+        x, x_mean, z_mean, z_log_var = inputs
+        self.add_loss(losses.gaussian_vae_loss(x, x_mean, self.x_log_var, z_mean, z_log_var))
+        return x_mean
+
+
+#: The loss layer of each likelihood, by name.
+LOSS_LAYERS = {"bernoulli": VAELossLayer, "gaussian": GaussianVAELossLayer}
+LIKELIHOODS = tuple(LOSS_LAYERS)
+
+
+def loss_layer(vae: keras.Model) -> VAELossLayer:
+    """The layer of ``vae`` that adds the loss (and knows its likelihood)."""
+    return vae.get_layer("vae_loss")
+
+
+@keras.saving.register_keras_serializable(package="vae_keras")
 class VAE(keras.Model):
     """The slides' functional ``vae = Model(inputs, x_decoded_mean)``, reporting its loss's parts.
 
     Built from the functional graph exactly as ``keras.Model(inputs, outputs)``;
     the one addition is that ``fit`` and ``evaluate`` report
-    ``reconstruction_loss`` (the batch mean of
-    :func:`vae_keras.losses.reconstruction_loss` of the input and the model's
-    output) and ``kl_loss`` (the rest of the added loss: the batch mean of
-    :func:`vae_keras.losses.kl_divergence`) beside ``loss``. They are updated in
+    ``reconstruction_loss`` (the batch mean of the loss layer's
+    ``reconstruction_loss`` of the input and the model's output: the Bernoulli
+    or Gaussian ``-log p(x | z)``) and ``kl_loss`` (the rest of the added loss: the
+    batch mean of :func:`vae_keras.losses.kl_divergence`) beside ``loss``. They are updated in
     ``compute_loss``, where Keras lets a model update its metrics on every
     backend (a metric updated inside a layer's ``call`` fails under JAX).
     """
@@ -111,7 +155,7 @@ class VAE(keras.Model):
         # the loss the layer added (losses.vae_loss); ``total`` is the same, divided by the
         # number of replicas under a tf.distribute strategy
         added = ops.sum(ops.stack(self.losses))
-        reconstruction = ops.mean(losses.reconstruction_loss(x, y_pred))
+        reconstruction = ops.mean(loss_layer(self).reconstruction_loss(x, y_pred))
         batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
         self.kl_tracker.update_state(added - reconstruction, sample_weight=batch)
@@ -139,6 +183,9 @@ def build_vae(
     seed: int | None = None,
     optimizer: str | keras.optimizers.Optimizer = "rmsprop",
     compile: bool = True,
+    architecture: str = "dense",
+    likelihood: str = "bernoulli",
+    image_shape: tuple[int, ...] | None = None,
     **compile_options,
 ) -> VAEModels:
     """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
@@ -147,7 +194,7 @@ def build_vae(
     ----------
     original_dim, intermediate_dim, latent_dim
         The slides' "Network parameters" (784, 256, 2). 3072 inputs serve
-        CIFAR-10.
+        CIFAR-10. Every model takes and gives flat vectors of ``original_dim``.
     seed
         Seed of the sampling layer's noise; ``None`` draws one from Keras's
         global seed (set by ``keras.utils.set_random_seed``).
@@ -156,6 +203,15 @@ def build_vae(
         comes from ``add_loss``.
     compile
         Compile ``vae`` as on the slides.
+    architecture
+        ``"dense"`` (the slides' code) or ``"conv"``
+        (:mod:`vae_keras.architectures`).
+    likelihood
+        ``"bernoulli"`` (the slides' cross-entropy) or ``"gaussian"`` (slide
+        "Example"'s ``N(x; mu, sigma^2 I)``, one learned ``sigma^2``).
+    image_shape
+        The images' shape, e.g. ``(28, 28)``; needed by ``conv``; its product
+        must be ``original_dim``. Default ``(original_dim,)``.
     **compile_options
         Extra ``vae.compile`` arguments that change speed, not results
         (``jit_compile``, ``steps_per_execution``).
@@ -167,10 +223,16 @@ def build_vae(
     ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    image_shape = tuple(image_shape) if image_shape is not None else (original_dim,)
+    if math.prod(image_shape) != original_dim:
+        raise ValueError(f"image_shape {image_shape} does not hold original_dim={original_dim}.")
+    architectures.check_architecture(architecture, image_shape)
+    if likelihood not in LOSS_LAYERS:
+        raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {likelihood!r}.")
 
     # Encoder
     inputs = keras.Input(shape=(original_dim,), name="encoder_input")
-    h = layers.Dense(intermediate_dim, activation="relu", name="encoder_h")(inputs)
+    h = architectures.encoder_body(architecture, inputs, image_shape, intermediate_dim)
     z_mean = layers.Dense(latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
 
@@ -184,13 +246,12 @@ def build_vae(
     )([z_mean, z_log_var])
 
     # Decoder (layers created once, used by vae and generator)
-    decoder_h = layers.Dense(intermediate_dim, activation="relu", name="decoder_h")
-    decoder_mean = layers.Dense(original_dim, activation="sigmoid", name="decoder_mean")
-    h_decoded = decoder_h(z)
-    x_decoded_mean = decoder_mean(h_decoded)
+    decoder = architectures.decoder_layers(architecture, image_shape, intermediate_dim)
+    x_decoded_mean = architectures.apply(decoder, z)
 
     # Loss (slide lines 2-6), added from inside a layer
-    x_decoded_mean = VAELossLayer(name="vae_loss")([inputs, x_decoded_mean, z_mean, z_log_var])
+    loss = LOSS_LAYERS[likelihood](name="vae_loss")
+    x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var])
 
     # End-to-end autoencoder
     vae = VAE(inputs, x_decoded_mean, name="vae")
@@ -198,8 +259,7 @@ def build_vae(
     encoder = keras.Model(inputs, z_mean, name="encoder")
     # Generator, from latent space to reconstructed inputs
     decoder_input = keras.Input(shape=(latent_dim,), name="decoder_input")
-    _h_decoded = decoder_h(decoder_input)
-    _x_decoded_mean = decoder_mean(_h_decoded)
+    _x_decoded_mean = architectures.apply(decoder, decoder_input)
     generator = keras.Model(decoder_input, _x_decoded_mean, name="generator")
 
     if compile:

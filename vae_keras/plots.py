@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> None:
     """Write ``fig`` as PNG atomically (temporary file, then rename) and close it."""
-    from vae_keras.runs import atomic_path
+    from vae_keras.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from vae_keras.data import IMAGE_SHAPES, SPLITS, DataError, load_dataset
-from vae_keras.fid import FeatureExtractor, FIDInputError, Statistics, statistics_of_images
+from vae_keras.errors import FIDInputError
+from vae_keras.features import FeatureExtractor
+from vae_keras.fid import Statistics, statistics_of_images
 
 
 def is_statistics_file(source: str) -> bool:

@@ -2,7 +2,7 @@
 
 :mod:`vae_keras.training` calls this module when the Keras backend is
 TensorFlow; nothing else knows it exists. None of it changes what is trained:
-the batches are those of :func:`vae_keras.training.epoch_order`, in the same
+the batches are those of :func:`vae_keras.batching.epoch_order`, in the same
 order, with one gradient step per batch, Keras's own ``train_step``, loss,
 optimizer and metrics. What it changes is how many times Python hands work to
 TensorFlow: with fused steps an MNIST epoch is one call into one XLA-compiled
@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_keras import runs
+from vae_keras.batching import aligned_steps_per_execution, epoch_order
 from vae_keras.data import Dataset
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig
@@ -36,8 +37,7 @@ def describe_devices() -> str:
 
 
 def epoch_orders(n: int, seed: int, first_epoch: int, last_epoch: int) -> tf.data.Dataset:
-    """One element per epoch: the order :func:`vae_keras.training.epoch_order` gives it."""
-    from vae_keras.training import epoch_order
+    """One element per epoch: the order :func:`vae_keras.batching.epoch_order` gives it."""
 
     orders = np.stack([epoch_order(n, seed, e) for e in range(first_epoch, last_epoch)])
     return tf.data.Dataset.from_tensor_slices(orders)
@@ -47,7 +47,7 @@ def shuffled_batches(
     x: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
 ) -> tf.data.Dataset:
     """Batches of ``x`` for epochs ``first_epoch .. last_epoch - 1``: those of
-    :func:`vae_keras.training.seeded_batches`, as a ``tf.data`` pipeline.
+    :func:`vae_keras.batching.seeded_batches`, as a ``tf.data`` pipeline.
 
     Each epoch ends with its own (possibly smaller) last batch, as ``fit`` on
     arrays does. Elements are input batches only: the model has no targets.
@@ -193,7 +193,6 @@ def stack_layout(steps_per_execution: int, n: int, batch_size: int) -> tuple[int
     A stack holds a divisor of the full batches per epoch (the one nearest to
     ``steps_per_execution``); the last, smaller batch is a stack of its own.
     """
-    from vae_keras.training import aligned_steps_per_execution
 
     full, rest = divmod(n, batch_size)
     k = aligned_steps_per_execution(steps_per_execution, full) if full else 1

@@ -8,7 +8,8 @@ Slide "Loss function & Train" trains the VAE with::
 :func:`train` is that call, behind ``scripts/train_mnist.py`` and
 ``scripts/train_cifar10.py``, with two additions that make a run resumable:
 
-* the examples of epoch ``e`` are visited in the order :func:`epoch_order`
+* the examples of epoch ``e`` are visited in the order
+  :func:`vae_keras.batching.epoch_order`
   gives, a function of ``(seed, e)`` only, so a run resumed after an
   interruption sees exactly the batches an uninterrupted run would;
 * :class:`RunCheckpoint` commits the weights, RMSprop's and the sampling
@@ -27,55 +28,19 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from vae_keras import distribution, monitoring, runs
+from vae_keras.batching import aligned_steps_per_execution, seeded_batches
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
 from vae_keras.errors import ConfigError
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig, RunError
-
-
-def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
-    """The order in which epoch ``epoch`` of a run with ``seed`` visits ``n`` examples.
-
-    A permutation of ``range(n)`` drawn from a generator seeded with
-    ``(seed, epoch)`` alone: the same on every backend, and the same whether
-    the run was interrupted before ``epoch`` or not.
-    """
-    return np.random.default_rng((seed, epoch)).permutation(n)
-
-
-def seeded_batches(
-    x: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
-) -> Iterator[np.ndarray]:
-    """The batches of epochs ``first_epoch .. last_epoch - 1``, in :func:`epoch_order`.
-
-    Each epoch ends with its own (possibly smaller) last batch, as ``fit`` on
-    arrays does. Each element is a 1-tuple ``(inputs,)``: the model has no targets.
-    """
-    for epoch in range(first_epoch, last_epoch):
-        order = epoch_order(len(x), seed, epoch)
-        for start in range(0, len(x), batch_size):
-            yield (x[order[start : start + batch_size]],)
-
-
-def aligned_steps_per_execution(requested: int, steps: int) -> int:
-    """The divisor of ``steps`` (steps per epoch) nearest to ``requested``, in ratio.
-
-    Keras runs whole executions of ``steps_per_execution`` steps and does not
-    stop one at the end of an epoch, so a value that does not divide the epoch
-    would shift batches across epochs. 235 steps (MNIST, batch 256) and a
-    request of 32 give 47.
-    """
-    divisors = [d for d in range(1, steps + 1) if steps % d == 0]
-    return min(divisors, key=lambda d: (abs(math.log(d / requested)), -d))
 
 
 @dataclass(frozen=True)
@@ -136,10 +101,25 @@ class TrainOptions:
 PLAIN = TrainOptions(pipeline="numpy", jit_compile="auto", steps_per_execution=1, fuse_steps=False)
 
 
+def xla_for(config: RunConfig, options: TrainOptions) -> bool | str:
+    """Whether the train step is compiled with XLA: ``options.jit_compile``, with two exceptions.
+
+    PyTorch always runs eagerly here. On TensorFlow without a GPU, the conv
+    architecture runs without XLA: XLA's CPU (transposed) convolutions ran its
+    train step about 20 times slower than TensorFlow's own oneDNN kernels
+    (MNIST, 5,000 images: 74 s an epoch against 3.2 s).
+    """
+    if keras.backend.backend() == "torch":
+        return False
+    if config.architecture == "conv" and on_tensorflow() and not distribution.has_gpu():
+        return False
+    return options.jit_compile
+
+
 def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEModels:
     """The slides' VAE compiled as ``options`` asks, for ``n`` training examples."""
     on_torch = keras.backend.backend() == "torch"
-    jit = False if on_torch else options.jit_compile
+    jit = xla_for(config, options)
     if options.fused:
         from vae_keras import tf_speed
 

@@ -1,0 +1,221 @@
+"""The conv architecture and the Gaussian likelihood: built, trained, resumed, saved, scored.
+
+Each variant trains on a small synthetic slice of MNIST-shaped (and CIFAR-shaped) images,
+resumes to the bit, exports ``.keras`` files that load in Keras's safe mode, and is scored by
+the same ELBO, importance-weighted bound and FID code as the slides' dense Bernoulli model.
+"""
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+from conftest import run_script, synthetic_images, write_npz
+
+from vae_keras import architectures, evaluation, likelihood, losses
+from vae_keras.data import Dataset, validate_split
+from vae_keras.fid import compute_statistics, frechet_distance
+from vae_keras.model import GaussianVAELossLayer, build_vae, loss_layer
+from vae_keras.runs import RunConfig, load_run, read_config, read_state
+from vae_keras.training import TrainOptions, train
+
+EXACT = TrainOptions(jit_compile=False)
+VARIANTS = [("conv", "bernoulli"), ("dense", "gaussian"), ("conv", "gaussian")]
+
+
+def dataset(shape=(28, 28), name="mnist", n_train=256, n_test=64) -> Dataset:
+    x_train, y_train = synthetic_images(n_train, shape, seed=1)
+    x_test, y_test = synthetic_images(n_test, shape, seed=2)
+    xtr, ytr = validate_split(x_train, y_train, shape)
+    xte, yte = validate_split(x_test, y_test, shape)
+    return Dataset(name, shape, xtr, ytr, xte, yte, "synthetic")
+
+
+def config(architecture, likelihood_name, epochs=3, **kw) -> RunConfig:
+    return RunConfig(
+        intermediate_dim=32,
+        latent_dim=2,
+        epochs=epochs,
+        batch_size=64,
+        seed=3,
+        architecture=architecture,
+        likelihood=likelihood_name,
+        **kw,
+    )
+
+
+class StopAfter(keras.callbacks.Callback):
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epochs:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return dataset()
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=lambda v: "-".join(v))
+def trained(request, mnist, tmp_path_factory):
+    cfg = config(*request.param)
+    run_dir = tmp_path_factory.mktemp("-".join(request.param))
+    history = train(cfg, mnist, run_dir, verbose=0, options=EXACT)
+    return cfg, run_dir, history
+
+
+def test_the_conv_architecture_is_the_keras_io_kind():
+    models = build_vae(intermediate_dim=16, latent_dim=2, architecture="conv", image_shape=(28, 28))
+    layers = models.vae.layers
+    encoder = [c for c in layers if isinstance(c, keras.layers.Conv2D)]
+    decoder = [c for c in layers if isinstance(c, keras.layers.Conv2DTranspose)]
+    assert [c.strides for c in encoder] == [(2, 2), (2, 2)]
+    assert [c.filters for c in encoder] == [
+        architectures.CONV_FILTERS,
+        2 * architectures.CONV_FILTERS,
+    ]
+    assert [c.strides for c in decoder] == [(2, 2), (2, 2), (1, 1)] and decoder[-1].filters == 1
+    # flat vectors in and out, as the dense model: the same loss, FID and run directory code
+    assert models.vae.input_shape == (None, 784) and models.vae.output_shape == (None, 784)
+    assert models.generator.output_shape == (None, 784)
+    assert isinstance(models.vae.get_layer("z"), keras.layers.Lambda)
+    cifar = build_vae(3072, 16, 4, architecture="conv", image_shape=(32, 32, 3), compile=False)
+    assert cifar.generator.output_shape == (None, 3072)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        build_vae(30 * 30, architecture="conv", image_shape=(30, 30))
+    with pytest.raises(ValueError, match="architecture must be one of dense, conv"):
+        build_vae(architecture="resnet")
+    with pytest.raises(ValueError, match="likelihood must be one of bernoulli, gaussian"):
+        build_vae(likelihood="poisson")
+
+
+@pytest.mark.parametrize("architecture", ["dense", "conv"])
+def test_the_decoder_logits_give_the_generators_mean(architecture):
+    models = build_vae(784, 16, 3, seed=0, architecture=architecture, image_shape=(28, 28))
+    z = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")  # extra axis
+    logits = keras.ops.convert_to_numpy(architectures.decoder_logits(models.generator, z))
+    mean = models.generator.predict(z.reshape(10, 3), verbose=0).reshape(2, 5, 784)
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits)), mean, rtol=1e-5, atol=1e-6)
+
+
+def test_the_gaussian_layer_adds_the_exact_gaussian_nll_plus_kl():
+    rng = np.random.default_rng(1)
+    x, mean = rng.random((4, 10)).astype("float32"), rng.random((4, 10)).astype("float32")
+    z_mean, z_log_var = rng.standard_normal((2, 4, 3)).astype("float32")
+    layer = GaussianVAELossLayer(name="vae_loss")
+    layer.x_log_var.assign(-1.3)
+    out = layer([x, mean, z_mean, z_log_var])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out), mean)  # passes the mean on
+    var = math.exp(-1.3)
+    nll = 0.5 * np.sum(np.log(2 * np.pi * var) + (x - mean) ** 2 / var, axis=1)
+    kl = 0.5 * np.sum(z_mean**2 + np.exp(z_log_var) - 1 - z_log_var, axis=1)
+    added = float(keras.ops.convert_to_numpy(layer.losses[0]))
+    assert added == pytest.approx(float(np.mean(nll + kl)), rel=1e-5)
+    assert [w.name for w in layer.trainable_weights] == ["x_log_var"]
+
+
+def test_training_lowers_the_loss_and_the_metrics_add_up(trained):
+    _, _, history = trained
+    loss = [row["loss"] for row in history]
+    assert loss[-1] < loss[0] and history[-1]["val_loss"] < history[0]["val_loss"]
+    for row in history:  # the reported parts are the run's own likelihood's and the KL
+        assert row["reconstruction_loss"] + row["kl_loss"] == pytest.approx(row["loss"], rel=1e-4)
+
+
+def test_a_resumed_run_repeats_the_uninterrupted_one_and_the_config_names_the_variant(
+    trained, mnist, tmp_path
+):
+    cfg, run_dir, history = trained
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert (saved["architecture"], saved["likelihood"]) == (cfg.architecture, cfg.likelihood)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, mnist, tmp_path / "r", verbose=0, options=EXACT, callbacks=[StopAfter(1)])
+    assert read_state(tmp_path / "r").epochs_done == 1
+    resumed = train(cfg, mnist, tmp_path / "r", verbose=0, options=EXACT)
+    assert [r["loss"] for r in resumed] == [r["loss"] for r in history]
+    assert [r["val_loss"] for r in resumed] == [r["val_loss"] for r in history]
+
+
+def test_the_keras_files_load_in_safe_mode_and_are_the_run(trained):
+    cfg, run_dir, _ = trained
+    run = load_run(run_dir)
+    assert read_config(run_dir) == cfg
+    z = np.random.default_rng(2).standard_normal((8, 2)).astype("float32")
+    generator = keras.saving.load_model(run_dir / "generator.keras")  # safe_mode=True
+    np.testing.assert_allclose(
+        generator.predict(z, verbose=0), run.models.generator.predict(z, verbose=0), rtol=1e-6
+    )
+    vae = keras.saving.load_model(run_dir / "vae.keras")
+    assert type(loss_layer(vae)) is type(loss_layer(run.models.vae))
+    if cfg.likelihood == "gaussian":
+        assert float(loss_layer(vae).x_log_var.numpy()) == pytest.approx(
+            float(loss_layer(run.models.vae).x_log_var.numpy())
+        )
+        assert float(loss_layer(vae).x_log_var.numpy()) < 0  # learned: below its start, 0
+
+
+@pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")
+def test_the_elbo_iw_bound_and_fid_score_every_variant(trained, mnist):
+    cfg, run_dir, _ = trained
+    run = load_run(run_dir)
+    x = mnist.x_test[:32]
+    elbo = likelihood.elbo(run.models, x, samples=20, seed=0)
+    iw = likelihood.importance_weighted_log_likelihood(run.models, x, k=64, seed=0)
+    assert np.all(np.isfinite(elbo)) and np.all(np.isfinite(iw))
+    assert iw.mean() > elbo.mean()  # the k = 64 bound is tighter than the ELBO
+    # the IW weights use the run's own likelihood: their mean over draws is the ELBO
+    model = likelihood.log_weights_model(run.models, 200)
+    epsilon = likelihood.example_noise(5, range(len(x)), 200, 2).transpose(1, 0, 2)
+    log_w = np.asarray(model.predict_on_batch([x, epsilon.astype("float32")]), np.float64)
+    assert abs(log_w.mean() - elbo.mean()) < 0.02 * abs(elbo.mean()) + 1.0
+    if cfg.likelihood == "gaussian":  # the ELBO's term is the Gaussian density, by hand
+        recon = -elbo - keras.ops.convert_to_numpy(
+            losses.kl_divergence(*likelihood.posterior_model(run.models)(x))
+        )
+        log_var = float(loss_layer(run.models.vae).x_log_var.numpy())
+        floor = 0.5 * 784 * (math.log(2 * math.pi) + log_var)  # the NLL of a perfect mean
+        assert np.all(recon > floor)
+    samples = evaluation.sample_prior(run, 200, seed=0)
+    assert samples.shape == (200, 784) and samples.min() >= 0 and samples.max() <= 1
+    a, b = compute_statistics(samples), compute_statistics(mnist.x_test)
+    assert frechet_distance(a.mu, a.sigma, b.mu, b.sigma) > 0
+
+
+@pytest.mark.parametrize(
+    "architecture,likelihood_name", [("dense", "bernoulli"), ("conv", "gaussian")]
+)
+def test_both_cifar10_models_train_from_the_script(tmp_path, architecture, likelihood_name):
+    write_npz(tmp_path, "cifar10", n_train=128, n_test=64, shape=(32, 32, 3))
+    out = tmp_path / "run"
+    result = run_script(
+        "scripts/train_cifar10.py", "--architecture", architecture, "--likelihood",
+        likelihood_name, "--epochs", "1", "--limit", "128", "--latent-dim", "8",
+        "--intermediate-dim", "32", "--data-dir", tmp_path, "--out", out, "--verbose", "0",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    saved = read_config(out)
+    assert (saved.architecture, saved.likelihood, saved.image_shape) == (
+        architecture,
+        likelihood_name,
+        (32, 32, 3),
+    )
+    run = load_run(out)
+    x = run.models.vae.predict(np.zeros((2, 3072), "float32"), verbose=0)
+    assert x.shape == (2, 3072)
+    assert np.isfinite(run.history[-1]["val_loss"])
+
+
+def test_the_default_run_directory_names_the_variant():
+    from vae_keras.cli import default_run_dir
+
+    assert default_run_dir("runs/mnist-latent{latent_dim}", 2, 0) == "runs/mnist-latent2"
+    assert default_run_dir("runs/mnist-latent{latent_dim}", 2, 0, "conv") == (
+        "runs/mnist-latent2-conv"
+    )
+    assert default_run_dir("runs/c-latent{latent_dim}", 128, 1, "conv", "gaussian") == (
+        "runs/c-latent128-conv-gaussian-seed1"
+    )

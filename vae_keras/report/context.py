@@ -1,0 +1,138 @@
+"""What the report's steps share: the figure names, the runs it reads, the loaded state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vae_keras import evaluation, plots
+from vae_keras.background.figures import BACKGROUND_FIGURES
+from vae_keras.classifier import MODEL_FILE as CLASSIFIER_FILE
+from vae_keras.data import Dataset
+from vae_keras.fid import Statistics
+from vae_keras.runs import STATE_FILE, LoadedRun, load_run
+
+#: Figures in the order of the slides.
+MNIST_FIGURES = (
+    "mnist_latent_space",
+    "mnist_manifold",
+    "mnist_reconstructions",
+    "mnist_samples",
+)
+
+
+CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions")
+
+
+FID_FIGURES = ("fid_mean_variance", "fid_differences")
+
+
+QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
+
+
+FIGURES = (
+    *MNIST_FIGURES,
+    *CIFAR_FIGURES,
+    *FID_FIGURES,
+    *QUALITY_FIGURES,
+    "mnist_training_curves",
+    *BACKGROUND_FIGURES,
+)
+
+
+SLIDES_FID = 8.04
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A run directory the report needs, the command that creates it, the file that marks it."""
+
+    path: Path
+    command: str
+    marker: str = STATE_FILE  # a VAE run's commit point; the classifier's model file
+
+    def exists(self) -> bool:
+        return (self.path / self.marker).is_file()
+
+    def load(self) -> LoadedRun:
+        return load_run(self.path, hint=self.command)
+
+
+@dataclass
+class ReportConfig:
+    mnist2: Sequence[RunSpec]  # latent-2 runs; the first draws the latent figures
+    mnist8: Sequence[RunSpec]  # latent-8 runs (training seeds); the first draws samples/FID maps
+    cifar: RunSpec | None
+    out_dir: Path
+    data_dir: str | None = None
+    fid_samples: int = evaluation.FID_SAMPLES
+    fid_seed: int = evaluation.FID_SAMPLE_SEED
+    manifold_n: int = 15
+    only: Sequence[str] | None = None
+    readme: Path | None = None
+    quick: bool = False
+    likelihood_k: int = 1000
+    classifier: RunSpec = RunSpec(
+        Path("runs/mnist-classifier"), "python scripts/train_classifier.py", CLASSIFIER_FILE
+    )
+    log: Callable[[str], None] = print
+
+
+def wants(config: ReportConfig, figure: str) -> bool:
+    """Whether the report draws ``figure`` (every figure unless ``--only`` names some)."""
+    return config.only is None or figure in config.only
+
+
+@dataclass
+class Report:
+    """What the steps share: the configuration, MNIST, the loaded runs, the results so far.
+
+    Prior samples are drawn once per run (:meth:`prior_samples`) and serve the
+    sample grid, the FID and the sample-quality metrics alike.
+    """
+
+    config: ReportConfig
+    datasets: dict[str, Dataset]  # the data sets the planned steps use, loaded by the plan
+    loaded: dict[Path, LoadedRun]  # the runs the planned steps use, loaded before any write
+    results: dict[str, Any]
+    samples: dict[str, np.ndarray] = field(default_factory=dict)
+    reference_stats: Statistics | None = None  # pixel statistics of the MNIST test set
+
+    @property
+    def out(self) -> Path:
+        return Path(self.config.out_dir)
+
+    @property
+    def mnist(self) -> Dataset:
+        return self.datasets["mnist"]
+
+    @property
+    def runs2(self) -> list[LoadedRun]:
+        """The latent-2 runs that are loaded (all of them, for a step that needs them all)."""
+        return [self.loaded[s.path] for s in self.config.mnist2 if s.path in self.loaded]
+
+    @property
+    def runs8(self) -> list[LoadedRun]:
+        return [self.loaded[s.path] for s in self.config.mnist8 if s.path in self.loaded]
+
+    def log(self, line: str) -> None:
+        self.config.log(line)
+
+    def save(self, name: str, fig, what: str) -> None:
+        """Write ``figures/<name>.png`` (atomically) and say in results.json what it shows."""
+        plots.save_figure(fig, self.out / f"{name}.png")
+        self.results["figures"][name] = what
+        self.log(f"  wrote {self.out / f'{name}.png'}")
+
+    def prior_samples(self, run: LoadedRun) -> np.ndarray:
+        """The ``fid_samples`` decoded prior samples of ``run`` (seed ``fid_seed``), drawn once."""
+        key = str(run.run_dir)
+        if key not in self.samples:
+            self.samples[key] = evaluation.sample_prior(
+                run, self.config.fid_samples, self.config.fid_seed
+            )
+        return self.samples[key]

@@ -1,0 +1,155 @@
+"""The README's results block, written from ``results.json`` (between its marker lines)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from vae_keras.atomic import write_text_atomic
+from vae_keras.progress import format_seconds
+from vae_keras.runs import RunError
+
+README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
+
+
+README_END = "<!-- results:end -->"
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """The README's results table (Markdown), from results.json's content."""
+    lines = [
+        f"Last report {results['date'][:10]} (sections an earlier report measured carry their "
+        f"date) on {results['machine']['processor']} "
+        f"({results['machine']['cpu_count']} cores, "
+        f"{'GPU' if results['machine']['gpus'] else 'no GPU'}), TensorFlow "
+        f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}"
+        + (" — QUICK MODE (not the real protocol)" if results.get("quick") else "")
+        + ".",
+        "",
+        "| run | latent | seed | epochs | final loss | final val_loss | val reconstruction "
+        "| val KL | s/epoch | FID (pixels) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    fids = {r["run_dir"]: r["fid"] for r in results.get("fid", {}).get("runs", [])}
+    for t in results["training"]:
+        fid = fids.get(t["run_dir"])
+        lines.append(
+            f"| `{t['run_dir']}` | {t['latent_dim']} | {t['seed']} | {t['epochs']} "
+            f"| {t['final_loss']:.2f} | {t['final_val_loss']:.2f} "
+            f"| {t.get('final_val_reconstruction_loss', float('nan')):.2f} "
+            f"| {t.get('final_val_kl_loss', float('nan')):.2f} | {t['seconds_per_epoch']:.2f} "
+            f"| {'' if fid is None else f'{fid:.2f}'} |"
+        )
+    summary = results.get("fid", {}).get("summary", {})
+    if summary:
+        when = measured_on(results, "fid")
+        lines += [
+            "",
+            f"| FID, pixel space vs MNIST test{when} | mean | std | runs |",
+            "|---|---|---|---|",
+        ]
+        lines.append(f"| slides | {results['fid']['slides']:.2f} | | |")
+        for key, s in summary.items():
+            lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
+    like = results.get("likelihood")
+    if like:
+        lines += [
+            "",
+            f"| log-likelihood on MNIST test (nats/image){measured_on(results, 'likelihood')} "
+            "| ELBO | importance-weighted bound | k |",
+            "|---|---|---|---|",
+        ]
+        for r in like:
+            lines.append(
+                f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
+                f"| {r['iw_bound']:.2f} | {r['k']} |"
+            )
+    quality = results.get("sample_quality")
+    if quality:
+        lines += [
+            "",
+            f"Sample quality against the MNIST test set{measured_on(results, 'sample_quality')} "
+            f"({quality['n']} images per row; mean ± std over the training seeds; KID x 1000):",
+            "",
+            "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for space, rows in quality["rows"].items():
+            ref = next(r for r in rows if r["name"].startswith("MNIST train"))
+            lines.append(
+                f"| {space} | MNIST train vs test | {ref['fid']:.2f} "
+                f"| {ref['fid_infinity']['value']:.2f} "
+                f"| {1000 * ref['kid']['mean']:.2f} ± {1000 * ref['kid']['std']:.2f} "
+                f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
+            )
+            for latent in ("latent2", "latent8"):
+                q = quality["summary"][f"{space} {latent}"]
+
+                def cell(m, scale=1.0, digits=2, q=q):
+                    return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
+
+                lines.append(
+                    f"| {space} | ours, {latent} ({q['fid']['n']} runs) | {cell('fid')} "
+                    f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
+                    f"| {cell('recall', 1, 3)} |"
+                )
+    lines += steps_table(results)
+    return "\n".join(lines)
+
+
+def steps_table(results: dict[str, Any]) -> list[str]:
+    """Wall time of each step of ``make reproduce`` (if recorded) and of the report's steps."""
+    lines = []
+    reproduce = results.get("reproduce")
+    if reproduce:
+        setup = reproduce.get("setup_seconds")
+        setup_text = "not recorded" if setup is None else f"{format_seconds(setup)} here"
+        lines += [
+            "",
+            f"Wall time of `make reproduce` on this machine ({reproduce['date'][:10]}; set-up "
+            f"of the venv and installs excluded, {setup_text}):",
+            "",
+            "| step | wall time |",
+            "|---|---|",
+            *(f"| `{s['command']}` | {format_seconds(s['seconds'])} |" for s in reproduce["steps"]),
+            f"| **total** | **{format_seconds(reproduce['total_seconds'])}** |",
+        ]
+    steps = results.get("report_steps")
+    if steps:
+
+        def shown(s: dict[str, Any]) -> str:
+            date = s.get("date", results["date"])[:10]
+            when = "" if date == results["date"][:10] else f" ({date})"
+            return f"{s['step']} {format_seconds(s['seconds'])}{when}"
+
+        lines += [
+            "",
+            f"Steps of `scripts/make_figures.py` (run {results['date'][:10]} unless dated): "
+            + ", ".join(map(shown, steps))
+            + ".",
+        ]
+    return lines
+
+
+def measured_on(results: dict[str, Any], step: str) -> str:
+    """`` (measured 2026-11-23)`` for what an earlier report's ``step`` wrote, else ``""``."""
+    dates = [s.get("date") for s in results.get("report_steps", []) if s["step"] == step]
+    date = (dates[0] if dates and dates[0] else results["date"])[:10]
+    return "" if date == results["date"][:10] else f" (measured {date})"
+
+
+def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> None:
+    """Replace what stands between the marker lines ``start`` and ``end`` of a file (atomically)."""
+
+    content = Path(path).read_text()
+    if start not in content or end not in content:
+        raise RunError(f"{path} has no markers {start} ... {end}.")
+    head, rest = content.split(start, 1)
+    _, tail = rest.split(end, 1)
+    write_text_atomic(path, f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def update_readme(readme: Path, results: dict[str, Any]) -> None:
+    """Rewrite the README's results table (between its results markers) from ``results``."""
+    replace_block(readme, README_START, README_END, results_table(results))
