@@ -7,6 +7,9 @@ the others, ending with the command that trains each missing run:
   python scripts/train_mnist.py --latent-dim 8 [--seed 1, 2]   (samples, reconstructions, FID)
   python scripts/train_cifar10.py                              (CIFAR-10 reconstructions)
   python scripts/train_classifier.py                           (digit-aware features)
+  python scripts/train_mnist.py --architecture conv            (MNIST: conv vs dense)
+  python scripts/train_cifar10.py --architecture conv --likelihood gaussian
+                                                               (CIFAR-10: conv Gaussian vs dense)
 
 --only draws just the named figures or steps and needs only their runs (a missing
 one is then an error, before anything is written). results.json keeps what earlier
@@ -48,7 +51,19 @@ def main(argv=None) -> int:
         "--cifar", default=None, help="CIFAR-10 run (default RUNS/cifar10-latent128)"
     )
     parser.add_argument(
-        "--no-cifar", action="store_true", help="skip both CIFAR-10 figures (no CIFAR-10 needed)"
+        "--mnist-conv",
+        default=None,
+        help="conv latent-2 MNIST run compared with the first latent-2 run "
+        "(default RUNS/mnist-latent2-conv)",
+    )
+    parser.add_argument(
+        "--cifar-conv",
+        default=None,
+        help="conv-Gaussian CIFAR-10 run compared with --cifar "
+        "(default RUNS/cifar10-latent128-conv-gaussian)",
+    )
+    parser.add_argument(
+        "--no-cifar", action="store_true", help="skip the CIFAR-10 figures (no CIFAR-10 needed)"
     )
     parser.add_argument(
         "--out",
@@ -65,7 +80,8 @@ def main(argv=None) -> int:
         "--only",
         nargs="+",
         default=None,
-        help="run only these steps: figure names, or fid, fid_maps, sample_quality, likelihood",
+        help="run only these steps: figure names, or fid, fid_maps, sample_quality, likelihood, "
+        "mnist_architectures",
     )
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz and cifar10.npz")
     parser.add_argument(
@@ -142,15 +158,32 @@ def main(argv=None) -> int:
                 found.append(RunSpec(path, made_by))
         return found
 
-    cifar = None
+    def variant(script: str, given: str | None, name: str, *options: str) -> RunSpec:
+        path = Path(given) if given else runs / name
+        return RunSpec(path, command(script, path, f"runs/{name}", *options))
+
+    cifar = cifar_conv = None
     if not args.no_cifar:
-        path = Path(args.cifar) if args.cifar else runs / "cifar10-latent128"
-        cifar = RunSpec(path, command("train_cifar10.py", path, "runs/cifar10-latent128"))
+        cifar = variant("train_cifar10.py", args.cifar, "cifar10-latent128")
+        cifar_conv = variant(
+            "train_cifar10.py",
+            args.cifar_conv,
+            "cifar10-latent128-conv-gaussian",
+            "--architecture",
+            "conv",
+            "--likelihood",
+            "gaussian",
+        )
+    mnist_conv = variant(
+        "train_mnist.py", args.mnist_conv, "mnist-latent2-conv", "--architecture", "conv"
+    )
     classifier = Path(args.classifier) if args.classifier else runs / "mnist-classifier"
     config = ReportConfig(
         mnist2=specs(args.mnist2, 2),
         mnist8=specs(args.mnist8, 8),
         cifar=cifar,
+        mnist_conv=mnist_conv,
+        cifar_conv=cifar_conv,
         out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,

@@ -12,9 +12,10 @@ import keras
 import numpy as np
 import pytest
 from conftest import run_script, synthetic_images, write_npz
+from matplotlib.image import imread
 
 from vae_keras import architectures, evaluation, likelihood, losses
-from vae_keras.data import Dataset, validate_split
+from vae_keras.data import Dataset, load_dataset, validate_split
 from vae_keras.fid import compute_statistics, frechet_distance
 from vae_keras.model import GaussianVAELossLayer, build_vae, loss_layer
 from vae_keras.runs import RunConfig, load_run, read_config, read_state
@@ -185,28 +186,81 @@ def test_the_elbo_iw_bound_and_fid_score_every_variant(trained, mnist):
     assert frechet_distance(a.mu, a.sigma, b.mu, b.sigma) > 0
 
 
-@pytest.mark.parametrize(
-    "architecture,likelihood_name", [("dense", "bernoulli"), ("conv", "gaussian")]
-)
-def test_both_cifar10_models_train_from_the_script(tmp_path, architecture, likelihood_name):
-    write_npz(tmp_path, "cifar10", n_train=128, n_test=64, shape=(32, 32, 3))
-    out = tmp_path / "run"
-    result = run_script(
-        "scripts/train_cifar10.py", "--architecture", architecture, "--likelihood",
-        likelihood_name, "--epochs", "1", "--limit", "128", "--latent-dim", "8",
-        "--intermediate-dim", "32", "--data-dir", tmp_path, "--out", out, "--verbose", "0",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    saved = read_config(out)
-    assert (saved.architecture, saved.likelihood, saved.image_shape) == (
-        architecture,
-        likelihood_name,
-        (32, 32, 3),
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A folder with small synthetic mnist.npz and cifar10.npz (Keras's layout)."""
+    folder = tmp_path_factory.mktemp("data")
+    write_npz(folder, "mnist", n_train=256, n_test=64)
+    write_npz(folder, "cifar10", n_train=128, n_test=64, shape=(32, 32, 3))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cifar_runs(data_dir, tmp_path_factory):
+    """The slides' dense Bernoulli and the conv Gaussian CIFAR-10 models, trained by the script."""
+    out = tmp_path_factory.mktemp("cifar")
+    made = {}
+    for architecture, likelihood_name in (("dense", "bernoulli"), ("conv", "gaussian")):
+        run_dir = out / f"{architecture}-{likelihood_name}"
+        result = run_script(
+            "scripts/train_cifar10.py", "--architecture", architecture, "--likelihood",
+            likelihood_name, "--epochs", "1", "--limit", "128", "--latent-dim", "8",
+            "--intermediate-dim", "32", "--data-dir", data_dir, "--out", run_dir, "--verbose", "0",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        made[architecture, likelihood_name] = run_dir
+    return made
+
+
+def test_both_cifar10_models_train_from_the_script(cifar_runs):
+    for (architecture, likelihood_name), run_dir in cifar_runs.items():
+        saved = read_config(run_dir)
+        assert (saved.architecture, saved.likelihood, saved.image_shape) == (
+            architecture,
+            likelihood_name,
+            (32, 32, 3),
+        )
+        run = load_run(run_dir)
+        assert run.models.vae.predict(np.zeros((2, 3072), "float32"), verbose=0).shape == (2, 3072)
+        assert np.isfinite(run.history[-1]["val_loss"])
+
+
+@pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")
+def test_the_report_compares_the_architectures(cifar_runs, data_dir, tmp_path):
+    from vae_keras.report import ReportConfig, RunSpec, make_report, results_table
+
+    mnist = load_dataset("mnist", data_dir)
+    dense_dir, conv_dir = tmp_path / "dense", tmp_path / "conv"
+    train(config("dense", "bernoulli", epochs=2), mnist, dense_dir, verbose=0, options=EXACT)
+    train(config("conv", "bernoulli", epochs=2), mnist, conv_dir, verbose=0, options=EXACT)
+    report = ReportConfig(
+        mnist2=[RunSpec(dense_dir, "train dense")],
+        mnist8=[],
+        cifar=RunSpec(cifar_runs["dense", "bernoulli"], "train cifar dense"),
+        mnist_conv=RunSpec(conv_dir, "train conv"),
+        cifar_conv=RunSpec(cifar_runs["conv", "gaussian"], "train cifar conv"),
+        out_dir=tmp_path / "figures",
+        data_dir=str(data_dir),
+        fid_samples=100,
+        only=["mnist_architectures", "cifar10_architectures"],
+        quick=True,
+        log=lambda line: None,
     )
-    run = load_run(out)
-    x = run.models.vae.predict(np.zeros((2, 3072), "float32"), verbose=0)
-    assert x.shape == (2, 3072)
-    assert np.isfinite(run.history[-1]["val_loss"])
+    results = make_report(report)
+    mnist_rows = results["architectures_mnist"]["rows"]
+    assert [(r["architecture"], r["likelihood"]) for r in mnist_rows] == [
+        ("dense", "bernoulli"),
+        ("conv", "bernoulli"),
+    ]
+    for row in mnist_rows:
+        assert row["iw_bound"] > row["elbo"] and row["fid"] > 0
+    cifar_rows = results["architectures_cifar10"]["rows"]
+    assert [r["likelihood"] for r in cifar_rows] == ["bernoulli", "gaussian"]
+    assert all(0 < r["reconstruction_mse"] < 1 and r["fid"] > 0 for r in cifar_rows)
+    image = imread(tmp_path / "figures" / "cifar10_architectures.png")
+    assert image.shape[0] > 200 and image.std() > 0.05  # three labelled rows of images
+    table = results_table(results)
+    assert "conv, gaussian" in table and f"{mnist_rows[1]['iw_bound']:.2f}" in table
 
 
 def test_the_default_run_directory_names_the_variant():

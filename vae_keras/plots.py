@@ -120,6 +120,20 @@ def reconstructions(
     return fig
 
 
+def image_rows(
+    rows: Mapping[str, np.ndarray], image_shape: Sequence[int], title: str, cols: int = 10
+) -> Figure:
+    """One labelled row of ``cols`` images per entry (originals, then each model's output)."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(cols * 0.8 + 0.5, len(rows) * 1.05 + 0.8))
+    for ax, (label, images) in zip(np.atleast_1d(axes), rows.items(), strict=True):
+        _show(ax, tile(images[:cols], 1, cols, image_shape))
+        ax.set_axis_off()
+        ax.set_title(label, fontsize=10)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def _heatmap(fig, ax, image, title, **kwargs):
     shown = ax.imshow(image, **kwargs)
     fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)

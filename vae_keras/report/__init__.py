@@ -28,7 +28,7 @@ from typing import Any
 
 from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
-from vae_keras.report import figures, pipeline, quality
+from vae_keras.report import architectures, figures, pipeline, quality
 from vae_keras.report.context import (
     CIFAR_FIGURES,
     FID_FIGURES,
@@ -54,18 +54,21 @@ from vae_keras.report.pipeline import (
     Plan,
     Step,
     background,
+    cifar_comparison_runs,
     cifar_run,
     every_mnist_run,
     first_mnist2,
     first_mnist8,
     first_of_each,
+    mnist_comparison_runs,
     quality_runs,
 )
 from vae_keras.report.records import benchmark_header, environment, package_versions, utc_timestamp
 from vae_keras.report.results import load_results, merge_previous
 
 #: The report, in order: the slides' figures, the FID and its maps, the other
-#: sample-quality metrics, the training curves, the quality.likelihood, the background.
+#: sample-quality metrics, the training curves, the likelihood, the architecture
+#: comparison, the background.
 STEPS: tuple[Step, ...] = (
     Step(
         "mnist_latent_space",
@@ -102,6 +105,20 @@ STEPS: tuple[Step, ...] = (
         optional=first_mnist8,
     ),
     Step("likelihood", quality.likelihood, (), first_of_each, ("mnist",)),
+    Step(
+        "mnist_architectures",
+        architectures.mnist_architectures,
+        (),
+        mnist_comparison_runs,
+        ("mnist",),
+    ),
+    Step(
+        "cifar10_architectures",
+        architectures.cifar10_architectures,
+        ("cifar10_architectures",),
+        cifar_comparison_runs,
+        ("cifar10",),
+    ),
     background("denoising_autoencoder", figures.denoising, "mnist"),
     background("em_gmm", lambda r: background_figures.em_figure(r.out)),
     background("kl_forward_reverse", lambda r: background_figures.kl_figure(r.out)),
@@ -146,12 +163,14 @@ __all__ = [
     "Step",
     "background",
     "benchmark_header",
+    "cifar_comparison_runs",
     "cifar_run",
     "environment",
     "every_mnist_run",
     "first_mnist2",
     "first_mnist8",
     "first_of_each",
+    "mnist_comparison_runs",
     "load_results",
     "make_report",
     "measured_on",

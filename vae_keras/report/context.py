@@ -23,17 +23,9 @@ MNIST_FIGURES = (
     "mnist_reconstructions",
     "mnist_samples",
 )
-
-
-CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions")
-
-
+CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions", "cifar10_architectures")
 FID_FIGURES = ("fid_mean_variance", "fid_differences")
-
-
 QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
-
-
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
@@ -42,8 +34,6 @@ FIGURES = (
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
 )
-
-
 SLIDES_FID = 8.04
 
 
@@ -66,7 +56,7 @@ class RunSpec:
 class ReportConfig:
     mnist2: Sequence[RunSpec]  # latent-2 runs; the first draws the latent figures
     mnist8: Sequence[RunSpec]  # latent-8 runs (training seeds); the first draws samples/FID maps
-    cifar: RunSpec | None
+    cifar: RunSpec | None  # the slides' dense Bernoulli CIFAR-10 run; None: --no-cifar
     out_dir: Path
     data_dir: str | None = None
     fid_samples: int = evaluation.FID_SAMPLES
@@ -79,6 +69,10 @@ class ReportConfig:
     classifier: RunSpec = RunSpec(
         Path("runs/mnist-classifier"), "python scripts/train_classifier.py", CLASSIFIER_FILE
     )
+    #: The variants compared with the slides' model: MNIST conv (with ``mnist2[0]``), and
+    #: CIFAR-10 conv-Gaussian (with ``cifar``).
+    mnist_conv: RunSpec | None = None
+    cifar_conv: RunSpec | None = None
     log: Callable[[str], None] = print
 
 

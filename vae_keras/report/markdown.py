@@ -94,8 +94,47 @@ def results_table(results: dict[str, Any]) -> str:
                     f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
                     f"| {cell('recall', 1, 3)} |"
                 )
+    lines += architectures_table(results)
     lines += steps_table(results)
     return "\n".join(lines)
+
+
+def architectures_table(results: dict[str, Any]) -> list[str]:
+    """The architecture comparison (MNIST conv vs dense; CIFAR-10 conv Gaussian vs dense)."""
+    lines = []
+    mnist = results.get("architectures_mnist")
+    if mnist:
+        lines += [
+            "",
+            f"MNIST, dense vs conv (both Bernoulli){measured_on(results, 'mnist_architectures')}: "
+            f"{mnist['protocol']}.",
+            "",
+            "| run | model | parameters | epochs | ELBO | IW bound | FID (pixels) |",
+            "|---|---|---|---|---|---|---|",
+            *(
+                f"| `{r['run_dir']}` | {r['architecture']}, {r['likelihood']}, latent "
+                f"{r['latent_dim']} | {r['parameters']:,} | {r['epochs']} | {r['elbo']:.2f} "
+                f"| {r['iw_bound']:.2f} | {r['fid']:.2f} |"
+                for r in mnist["rows"]
+            ),
+        ]
+    cifar = results.get("architectures_cifar10")
+    if cifar:
+        lines += [
+            "",
+            f"CIFAR-10, the slides' dense Bernoulli vs conv Gaussian"
+            f"{measured_on(results, 'cifar10_architectures')}: {cifar['protocol']}.",
+            "",
+            "| run | model | parameters | epochs | reconstruction MSE | FID (pixels) |",
+            "|---|---|---|---|---|---|",
+            *(
+                f"| `{r['run_dir']}` | {r['architecture']}, {r['likelihood']}, latent "
+                f"{r['latent_dim']} | {r['parameters']:,} | {r['epochs']} "
+                f"| {r['reconstruction_mse']:.4f} | {r['fid']:.2f} |"
+                for r in cifar["rows"]
+            ),
+        ]
+    return lines
 
 
 def steps_table(results: dict[str, Any]) -> list[str]:

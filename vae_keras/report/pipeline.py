@@ -47,6 +47,14 @@ def cifar_run(config: ReportConfig) -> list[RunSpec]:
     return [config.cifar] if config.cifar is not None else []
 
 
+def mnist_comparison_runs(config: ReportConfig) -> list[RunSpec]:
+    return [*config.mnist2[:1], *([config.mnist_conv] if config.mnist_conv else [])]
+
+
+def cifar_comparison_runs(config: ReportConfig) -> list[RunSpec]:
+    return [*cifar_run(config), *([config.cifar_conv] if config.cifar_conv else [])]
+
+
 def quality_runs(config: ReportConfig) -> list[RunSpec]:
     return [*config.mnist2, *config.mnist8, config.classifier]
 
@@ -141,7 +149,8 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
     runs = [spec for step in steps for spec in step.runs(config)]
     runs += [spec for step in steps for spec in step.optional(config) if spec.exists()]
     runs = [spec for spec in dict.fromkeys(runs) if spec.marker == STATE_FILE]  # VAE runs
-    return Plan(steps, skipped, datasets, runs, [*quality_runs(config), *cifar_run(config)])
+    known = [*quality_runs(config), *mnist_comparison_runs(config), *cifar_comparison_runs(config)]
+    return Plan(steps, skipped, datasets, runs, known)
 
 
 def make_report(config: ReportConfig, steps: Sequence[Step]) -> dict[str, Any]:

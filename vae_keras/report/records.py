@@ -89,6 +89,8 @@ def training_summary(run: LoadedRun) -> dict[str, Any]:
     return {
         "run_dir": str(run.run_dir),
         "dataset": run.config.dataset,
+        "architecture": run.config.architecture,
+        "likelihood": run.config.likelihood,
         "latent_dim": run.config.latent_dim,
         "intermediate_dim": run.config.intermediate_dim,
         "seed": run.config.seed,
