@@ -74,6 +74,18 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_history(report):
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in report["resumed"]] == strip
 
 
+def test_the_conv_gaussian_variant_trains_and_resumes_exactly_on_the_backend(report):
+    history = report["variant_history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    for row in history:  # the Gaussian NLL (nats) and the KL add up to the loss
+        assert row["reconstruction_loss"] + row["kl_loss"] == pytest.approx(row["loss"], rel=1e-5)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in report["variant_resumed"]] == (
+        strip
+    )
+    assert report["variant_iw_k50"] > report["variant_elbo"]
+
+
 def test_evaluation_runs_on_the_backend(report):
     assert report["reconstructions_repeat"] and report["reconstructions_in_unit_interval"]
     assert 0 < report["fid"] < 1e4
@@ -102,10 +114,11 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
     args = [
         p
         for r in every_report.values()
-        for p in (r["folder"] / "full", r["folder"] / "expected.npz")
+        for run, expected in (("full", "expected.npz"), ("variant", "expected-variant.npz"))
+        for p in (r["folder"] / run, r["folder"] / expected)
     ]
     out = run_on(loader, LOADER, *args)
-    assert len(out["runs"]) == len(MODULES)
+    assert len(out["runs"]) == 2 * len(MODULES)  # dense Bernoulli and conv Gaussian, each
     for written, run in out["runs"].items():
         assert run["generator"] < 1e-5 and run["encoder"] < 1e-5, written  # float32 rounding
         assert run["vae_class"] == "VAE"
