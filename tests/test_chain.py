@@ -87,3 +87,39 @@ def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path
 
     update_readme(readme, recorded)  # what every later make_figures.py does
     assert "| **total** | **1:01** |" in readme.read_text()
+
+
+def test_make_compare_trains_the_runs_that_the_comparison_steps_read(tmp_path):
+    """`make compare` (reproduce.py --compare): its trainings write the default run directories
+    that make_figures.py's comparison steps look for, and its report step names those steps."""
+    from vae_keras.cli import default_run_dir
+    from vae_keras.report import STEP_NAMES
+
+    result = run_script("scripts/reproduce.py", "--compare", "--list")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [chain.shown(s) for s in chain.COMPARE_STEPS]
+    assert "$(PY) scripts/reproduce.py --compare" in (ROOT / "Makefile").read_text()
+
+    def option(step, name, default):
+        return step[step.index(name) + 1] if name in step else default
+
+    trained = set()
+    for step in chain.COMPARE_STEPS[:-1]:
+        mnist = step[0] == "scripts/train_mnist.py"
+        template = "runs/mnist-latent{latent_dim}" if mnist else "runs/cifar10-latent{latent_dim}"
+        latent = int(option(step, "--latent-dim", 2 if mnist else 128))
+        trained.add(default_run_dir(template, latent, 0, option(step, "--architecture", "dense"),
+                                    option(step, "--likelihood", "bernoulli")))  # fmt: skip
+    assert trained == {"runs/mnist-latent2", "runs/mnist-latent2-conv", "runs/cifar10-latent128",
+                       "runs/cifar10-latent128-conv-gaussian"}  # fmt: skip
+    figures = chain.COMPARE_STEPS[-1]
+    only = figures[figures.index("--only") + 1 :]
+    assert set(only) == {"mnist_architectures", "cifar10_architectures"} <= set(STEP_NAMES)
+    # make_figures.py --only ... with none of these runs: one error naming each command
+    (tmp_path / "runs").mkdir()
+    missing = run_script("scripts/make_figures.py", "--only", *only, "--runs-dir",
+                         tmp_path / "runs", "--out", tmp_path / "out", "--no-readme")  # fmt: skip
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "python scripts/train_mnist.py --architecture conv" in missing.stderr
+    assert "--architecture conv --likelihood gaussian" in missing.stderr
+    assert not (tmp_path / "out").exists()

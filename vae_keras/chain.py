@@ -34,6 +34,26 @@ REPRODUCE_STEPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: ``make compare``: the slides' dense runs the comparison needs (each returns at once when
+#: ``make reproduce`` trained it), the conv MNIST and conv-Gaussian CIFAR-10 runs, then the
+#: report's two comparison steps.
+COMPARE_STEPS: tuple[tuple[str, ...], ...] = (
+    ("scripts/train_mnist.py", "--latent-dim", "2", "--verbose", "2"),
+    ("scripts/train_mnist.py", "--architecture", "conv", "--verbose", "2"),
+    ("scripts/train_cifar10.py", "--verbose", "2"),
+    (
+        "scripts/train_cifar10.py",
+        "--architecture",
+        "conv",
+        "--likelihood",
+        "gaussian",
+        "--verbose",
+        "2",
+    ),  # fmt: skip
+    ("scripts/make_figures.py", "--only", "mnist_architectures", "cifar10_architectures"),
+)
+
+
 def shown(step: Sequence[str]) -> str:
     """The step as the README shows it: ``python scripts/train_mnist.py --latent-dim 2``."""
     return " ".join(("python", *step))
@@ -44,7 +64,7 @@ class ChainFailed(Exception):
 
     def __init__(self, step: Sequence[str], code: int, timings: list[dict[str, Any]]):
         super().__init__(
-            f"`{shown(step)}` exited with code {code}; run `make reproduce` again to resume."
+            f"`{shown(step)}` exited with code {code}; run the same make target again to resume."
         )
         self.code, self.timings = code, timings
 
@@ -90,13 +110,17 @@ def record_chain(
     timings: Sequence[dict[str, Any]],
     setup_seconds: float | None,
     readme: Path | None = None,
+    key: str = "reproduce",
 ) -> dict[str, Any]:
-    """Add ``reproduce`` (date, steps, total, set-up) to results.json; rewrite the README table."""
+    """Add ``key`` (date, steps, total, set-up) to results.json; rewrite the README table.
+
+    ``key`` is ``"reproduce"`` for ``make reproduce``, ``"compare"`` for ``make compare``.
+    """
     from vae_keras.atomic import write_json_atomic
     from vae_keras.report import load_results, update_readme, utc_timestamp
 
     results = load_results(results_path)
-    results["reproduce"] = {
+    results[key] = {
         "date": utc_timestamp(),
         "steps": list(timings),
         "total_seconds": round(sum(t["seconds"] for t in timings), 1),

@@ -138,21 +138,24 @@ def architectures_table(results: dict[str, Any]) -> list[str]:
 
 
 def steps_table(results: dict[str, Any]) -> list[str]:
-    """Wall time of each step of ``make reproduce`` (if recorded) and of the report's steps."""
+    """Wall time of each step of ``make reproduce`` and ``make compare`` (where recorded) and
+    of the report's steps."""
     lines = []
-    reproduce = results.get("reproduce")
-    if reproduce:
-        setup = reproduce.get("setup_seconds")
+    for key in ("reproduce", "compare"):
+        chain = results.get(key)
+        if not chain:
+            continue
+        setup = chain.get("setup_seconds")
         setup_text = "not recorded" if setup is None else f"{format_seconds(setup)} here"
         lines += [
             "",
-            f"Wall time of `make reproduce` on this machine ({reproduce['date'][:10]}; set-up "
+            f"Wall time of `make {key}` on this machine ({chain['date'][:10]}; set-up "
             f"of the venv and installs excluded, {setup_text}):",
             "",
             "| step | wall time |",
             "|---|---|",
-            *(f"| `{s['command']}` | {format_seconds(s['seconds'])} |" for s in reproduce["steps"]),
-            f"| **total** | **{format_seconds(reproduce['total_seconds'])}** |",
+            *(f"| `{s['command']}` | {format_seconds(s['seconds'])} |" for s in chain["steps"]),
+            f"| **total** | **{format_seconds(chain['total_seconds'])}** |",
         ]
     steps = results.get("report_steps")
     if steps:
