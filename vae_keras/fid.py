@@ -6,8 +6,8 @@ Three parts, as in ``mseitzer/pytorch-fid``:
   batch by batch in float64 (a 60,000 x 3,072 set never needs a second copy);
 * :func:`frechet_distance` is the slides' formula, computed from symmetric
   eigenvalue problems instead of ``scipy.linalg.sqrtm``;
-* feature extractors: ``pixels`` (the slides' setting) and an optional
-  InceptionV3 pool-3 extractor for comparison with published FIDs.
+* :func:`statistics_of_images` streams images through a feature extractor of
+  :mod:`vae_keras.features` (``pixels``, the slides' setting, by default).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sample-quality metrics beside the Frechet distance, one function per paper.
 
-All take feature arrays (one row per image, e.g. :func:`vae_keras.fid.pixel_features`)
+All take feature arrays (one row per image, e.g. :func:`vae_keras.features.pixel_features`)
 and compute in float64, in batches where memory would otherwise grow with N^2.
 
 * :func:`kid`: Kernel Inception Distance (Binkowski et al. 2018), unbiased, with an
