@@ -119,6 +119,15 @@ def training_parser(
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
+    add_model_options(parser, defaults)
+    add_run_options(parser, defaults, default_out)
+    add_speed_options(parser)
+    parser.set_defaults(default_out=default_out, dataset=defaults.dataset)
+    return parser
+
+
+def add_model_options(parser: argparse.ArgumentParser, defaults: RunConfig) -> None:
+    """What is trained: sizes, architecture, likelihood."""
     parser.add_argument(
         "--latent-dim", type=positive_int, default=defaults.latent_dim, help="size of z"
     )
@@ -142,6 +151,10 @@ def training_parser(
         help="bernoulli: the slides' 784 * binary_crossentropy; gaussian: N(x; mu(z), sigma^2 I) "
         "with one learned sigma^2 (slide 'Example'), its exact negative log-likelihood in nats",
     )
+
+
+def add_run_options(parser: argparse.ArgumentParser, defaults: RunConfig, default_out: str) -> None:
+    """How long, on what data, into which run directory, and what is shown."""
     parser.add_argument("--epochs", type=positive_int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
     parser.add_argument(
@@ -187,6 +200,10 @@ def training_parser(
         help="also write TensorBoard event files (losses, decoded prior samples) under "
         "OUT/tensorboard; view with: tensorboard --logdir runs/",
     )
+
+
+def add_speed_options(parser: argparse.ArgumentParser) -> None:
+    """How fast: none of these changes what is trained."""
     speed = parser.add_argument_group("speed (none of these changes what is trained)")
     speed.add_argument(
         "--pipeline",
@@ -218,8 +235,6 @@ def training_parser(
         "on TensorFlow, keras.distribution.DataParallel on JAX; multiworker (TensorFlow): "
         "MultiWorkerMirroredStrategy across the machines in TF_CONFIG",
     )
-    parser.set_defaults(default_out=default_out, dataset=defaults.dataset)
-    return parser
 
 
 def default_run_dir(

@@ -17,7 +17,22 @@ README_END = "<!-- results:end -->"
 
 
 def results_table(results: dict[str, Any]) -> str:
-    """The README's results table (Markdown), from results.json's content."""
+    """The README's results table (Markdown), from results.json's content: one function each
+    for the training runs, the FID, the likelihood, sample quality, the architectures and the
+    wall times."""
+    lines = [
+        *training_table(results),
+        *fid_table(results),
+        *likelihood_table(results),
+        *quality_table(results),
+        *architectures_table(results),
+        *steps_table(results),
+    ]
+    return "\n".join(lines)
+
+
+def training_table(results: dict[str, Any]) -> list[str]:
+    """Where and with what the report ran, then one row per trained run (its final losses)."""
     lines = [
         f"Last report {results['date'][:10]} (sections an earlier report measured carry their "
         f"date) on {results['machine']['processor']} "
@@ -41,62 +56,77 @@ def results_table(results: dict[str, Any]) -> str:
             f"| {t.get('final_val_kl_loss', float('nan')):.2f} | {t['seconds_per_epoch']:.2f} "
             f"| {'' if fid is None else f'{fid:.2f}'} |"
         )
+    return lines
+
+
+def fid_table(results: dict[str, Any]) -> list[str]:
+    """The slides' FID against ours, mean and std over the training seeds."""
     summary = results.get("fid", {}).get("summary", {})
-    if summary:
-        when = measured_on(results, "fid")
-        lines += [
-            "",
-            f"| FID, pixel space vs MNIST test{when} | mean | std | runs |",
-            "|---|---|---|---|",
-        ]
-        lines.append(f"| slides | {results['fid']['slides']:.2f} | | |")
-        for key, s in summary.items():
-            lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
+    if not summary:
+        return []
+    lines = [
+        "",
+        f"| FID, pixel space vs MNIST test{measured_on(results, 'fid')} | mean | std | runs |",
+        "|---|---|---|---|",
+        f"| slides | {results['fid']['slides']:.2f} | | |",
+    ]
+    for key, s in summary.items():
+        lines.append(f"| ours, {key} | {s['mean']:.2f} | {s['std']:.2f} | {s['n']} |")
+    return lines
+
+
+def likelihood_table(results: dict[str, Any]) -> list[str]:
+    """Test-set ELBO and importance-weighted bound of each run the likelihood step scored."""
     like = results.get("likelihood")
-    if like:
-        lines += [
-            "",
-            f"| log-likelihood on MNIST test (nats/image){measured_on(results, 'likelihood')} "
-            "| ELBO | importance-weighted bound | k |",
-            "|---|---|---|---|",
-        ]
-        for r in like:
-            lines.append(
-                f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
-                f"| {r['iw_bound']:.2f} | {r['k']} |"
-            )
+    if not like:
+        return []
+    lines = [
+        "",
+        f"| log-likelihood on MNIST test (nats/image){measured_on(results, 'likelihood')} "
+        "| ELBO | importance-weighted bound | k |",
+        "|---|---|---|---|",
+    ]
+    for r in like:
+        lines.append(
+            f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
+            f"| {r['iw_bound']:.2f} | {r['k']} |"
+        )
+    return lines
+
+
+def quality_table(results: dict[str, Any]) -> list[str]:
+    """FID, FID-infinity, KID, precision and recall in each feature space."""
     quality = results.get("sample_quality")
-    if quality:
-        lines += [
-            "",
-            f"Sample quality against the MNIST test set{measured_on(results, 'sample_quality')} "
-            f"({quality['n']} images per row; mean ± std over the training seeds; KID x 1000):",
-            "",
-            "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for space, rows in quality["rows"].items():
-            ref = next(r for r in rows if r["name"].startswith("MNIST train"))
+    if not quality:
+        return []
+    lines = [
+        "",
+        f"Sample quality against the MNIST test set{measured_on(results, 'sample_quality')} "
+        f"({quality['n']} images per row; mean ± std over the training seeds; KID x 1000):",
+        "",
+        "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for space, rows in quality["rows"].items():
+        ref = next(r for r in rows if r["name"].startswith("MNIST train"))
+        lines.append(
+            f"| {space} | MNIST train vs test | {ref['fid']:.2f} "
+            f"| {ref['fid_infinity']['value']:.2f} "
+            f"| {1000 * ref['kid']['mean']:.2f} ± {1000 * ref['kid']['std']:.2f} "
+            f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
+        )
+        for latent in ("latent2", "latent8"):
+            q = quality["summary"][f"{space} {latent}"]
+
+            def cell(m, scale=1.0, digits=2, q=q):
+                return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
+
             lines.append(
-                f"| {space} | MNIST train vs test | {ref['fid']:.2f} "
-                f"| {ref['fid_infinity']['value']:.2f} "
-                f"| {1000 * ref['kid']['mean']:.2f} ± {1000 * ref['kid']['std']:.2f} "
-                f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
+                f"| {space} | ours, {latent} ({q['fid']['n']} runs) | {cell('fid')} "
+                f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
+                f"| {cell('recall', 1, 3)} |"
             )
-            for latent in ("latent2", "latent8"):
-                q = quality["summary"][f"{space} {latent}"]
-
-                def cell(m, scale=1.0, digits=2, q=q):
-                    return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
-
-                lines.append(
-                    f"| {space} | ours, {latent} ({q['fid']['n']} runs) | {cell('fid')} "
-                    f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
-                    f"| {cell('recall', 1, 3)} |"
-                )
-    lines += architectures_table(results)
-    lines += steps_table(results)
-    return "\n".join(lines)
+    return lines
 
 
 def architectures_table(results: dict[str, Any]) -> list[str]:

@@ -79,7 +79,6 @@ def sample_quality(r: Report) -> None:
     against 1/N for that run in both spaces (``fid_sample_size``).
     """
     from vae_keras.features import ClassifierFeatures
-    from vae_keras.metrics import METRICS, Reference, sample_quality
 
     config, mnist, shape = r.config, r.mnist, r.mnist.image_shape
     n, seed = config.fid_samples, config.fid_seed
@@ -89,36 +88,8 @@ def sample_quality(r: Report) -> None:
         "MNIST train (reference)": mnist.x_train[:n],
         **{str(run.run_dir): r.prior_samples(run) for run in (*r.runs2, *r.runs8)},
     }
-    test = evaluation.as_images(mnist.x_test, shape)
-    rows: dict[str, list[dict[str, Any]]] = {}
-    progress = Progress("sample quality", len(spaces) * len(flat), "rows", r.log, every=0.0)
-    for space, extract in spaces.items():
-        reference = Reference(np.asarray(extract(test), np.float64))  # reused by every row
-        rows[space] = []
-        for name, images in flat.items():
-            features = np.asarray(extract(evaluation.as_images(images, shape)), np.float64)
-            record = sample_quality(
-                features,
-                reference,
-                seed=seed,
-                kid_subsets=10 if config.quick else 100,
-            )
-            rows[space].append({"name": name, **record})
-            r.log(f"  {space} {name}: FID {record['fid']:.3f}, KID {record['kid']['mean']:.4f}")
-            progress.update(sum(map(len, rows.values())))
-
-    def value(row: dict[str, Any], metric: str) -> float:
-        v = row[metric]
-        return v["mean"] if metric == "kid" else v["value"] if metric == "fid_infinity" else v
-
-    summary = {}
-    for space, space_rows in rows.items():
-        for latent, runs in (("latent2", r.runs2), ("latent8", r.runs8)):
-            names = {str(run.run_dir) for run in runs}
-            picked = [row for row in space_rows if row["name"] in names]
-            summary[f"{space} {latent}"] = {
-                m: mean_std([value(row, m) for row in picked]) for m in METRICS
-            }
+    rows = quality_rows(r, spaces, flat)
+    summary = quality_summary(r, rows)
     first8 = str(r.runs8[0].run_dir)
     if wants(config, "fid_sample_size"):
         curves = {}
@@ -175,3 +146,47 @@ def likelihood(r: Report) -> None:
             }
         )
     r.results["likelihood"] = rows
+
+
+def quality_rows(
+    r: Report, spaces: dict[str, Any], flat: dict[str, np.ndarray]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every metric of every row (``flat``: name -> images) in every feature space, against
+    the MNIST test set, whose features are extracted once per space."""
+    from vae_keras.metrics import Reference, sample_quality
+
+    shape, quick = r.mnist.image_shape, r.config.quick
+    test = evaluation.as_images(r.mnist.x_test, shape)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    progress = Progress("sample quality", len(spaces) * len(flat), "rows", r.log, every=0.0)
+    for space, extract in spaces.items():
+        reference = Reference(np.asarray(extract(test), np.float64))  # reused by every row
+        rows[space] = []
+        for name, images in flat.items():
+            features = np.asarray(extract(evaluation.as_images(images, shape)), np.float64)
+            record = sample_quality(
+                features, reference, seed=r.config.fid_seed, kid_subsets=10 if quick else 100
+            )
+            rows[space].append({"name": name, **record})
+            r.log(f"  {space} {name}: FID {record['fid']:.3f}, KID {record['kid']['mean']:.4f}")
+            progress.update(sum(map(len, rows.values())))
+    return rows
+
+
+def quality_summary(r: Report, rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Mean and std of each metric over the latent-2 runs and over the latent-8 runs."""
+    from vae_keras.metrics import METRICS
+
+    def value(row: dict[str, Any], metric: str) -> float:
+        v = row[metric]
+        return v["mean"] if metric == "kid" else v["value"] if metric == "fid_infinity" else v
+
+    summary = {}
+    for space, space_rows in rows.items():
+        for latent, runs in (("latent2", r.runs2), ("latent8", r.runs8)):
+            names = {str(run.run_dir) for run in runs}
+            picked = [row for row in space_rows if row["name"] in names]
+            summary[f"{space} {latent}"] = {
+                m: mean_std([value(row, m) for row in picked]) for m in METRICS
+            }
+    return summary
