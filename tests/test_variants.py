@@ -16,9 +16,11 @@ from matplotlib.image import imread
 
 from vae_keras import architectures, evaluation, likelihood, losses
 from vae_keras.data import Dataset, load_dataset, validate_split
+from vae_keras.features import pixel_features
 from vae_keras.fid import compute_statistics, frechet_distance
 from vae_keras.model import GaussianVAELossLayer, build_vae, loss_layer
 from vae_keras.runs import RunConfig, load_run, read_config, read_state
+from vae_keras.sources import source_statistics
 from vae_keras.training import TrainOptions, train
 
 EXACT = TrainOptions(jit_compile=False)
@@ -184,6 +186,9 @@ def test_the_elbo_iw_bound_and_fid_score_every_variant(trained, mnist):
     assert samples.shape == (200, 784) and samples.min() >= 0 and samples.max() <= 1
     a, b = compute_statistics(samples), compute_statistics(mnist.x_test)
     assert frechet_distance(a.mu, a.sigma, b.mu, b.sigma) > 0
+    # compute_fid.py's sources read the run's own image shape: the same samples
+    from_source = source_statistics(str(run_dir), pixel_features, n=200, seed=0)
+    np.testing.assert_allclose(from_source.mu, a.mu, rtol=1e-5, atol=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def image_batches(
         return evaluation.dataset_images(flat, dataset.image_shape, batch_size)
     if path.is_dir() and (path / CONFIG_FILE).is_file():
         run = load_run(path)
-        return evaluation.prior_images(run, IMAGE_SHAPES[run.config.dataset], n, seed, batch_size)
+        return evaluation.prior_images(run, run.config.image_shape, n, seed, batch_size)
     if path.is_dir():
         return iter_png_batches(path, n, batch_size)
     raise FIDInputError(
