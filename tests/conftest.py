@@ -85,6 +85,19 @@ def mnist_dir():
     return folder
 
 
+def stop_after(epochs: int):
+    """A Keras callback that simulates an interruption (Ctrl-C) once ``epochs`` epochs are
+    checkpointed (Keras is imported here, not when conftest is)."""
+    import keras
+
+    class StopAfter(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == epochs:
+                raise KeyboardInterrupt
+
+    return StopAfter()
+
+
 #: The longest test files, run first: `make test` gives each xdist worker whole files
 #: (`--dist loadfile`), and a long file started last would run alone at the end.
 LONGEST_FIRST = (

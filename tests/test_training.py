@@ -7,6 +7,7 @@ from dataclasses import replace
 import keras
 import numpy as np
 import pytest
+from conftest import stop_after
 
 from vae_keras import runs
 from vae_keras.batching import aligned_steps_per_execution, epoch_order, seeded_batches
@@ -16,18 +17,6 @@ from vae_keras.training import PLAIN, TrainOptions, train
 
 CONFIG = RunConfig(intermediate_dim=64, latent_dim=2, epochs=4, batch_size=64, seed=7)
 EXACT = TrainOptions(jit_compile=False)  # XLA draws other random numbers than plain TF
-
-
-class StopAfter(keras.callbacks.Callback):
-    """Simulate an interruption (Ctrl-C) once ``epochs`` epochs are checkpointed."""
-
-    def __init__(self, epochs):
-        super().__init__()
-        self.epochs = epochs
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.epochs:
-            raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +129,7 @@ def test_resume_continues_exactly_where_it_stopped(trained, tmp_path):
     _, history, ds = trained
     run_dir = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
-        train(CONFIG, ds, run_dir, verbose=0, callbacks=[StopAfter(2)])
+        train(CONFIG, ds, run_dir, verbose=0, callbacks=[stop_after(2)])
     assert runs.read_state(run_dir).epochs_done == 2
     assert len(runs.read_history(run_dir)) == 2
     resumed = train(CONFIG, ds, run_dir, verbose=0)

@@ -11,7 +11,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import run_script, synthetic_images, write_npz
+from conftest import run_script, stop_after, synthetic_images, write_npz
 from matplotlib.image import imread
 
 from vae_keras import architectures, evaluation, likelihood, losses
@@ -35,7 +35,7 @@ def dataset(shape=(28, 28), name="mnist", n_train=256, n_test=64) -> Dataset:
     return Dataset(name, shape, xtr, ytr, xte, yte, "synthetic")
 
 
-def config(architecture, likelihood_name, epochs=3, **kw) -> RunConfig:
+def config(architecture, likelihood_name, epochs=2, **kw) -> RunConfig:
     return RunConfig(
         intermediate_dim=32,
         latent_dim=2,
@@ -46,16 +46,6 @@ def config(architecture, likelihood_name, epochs=3, **kw) -> RunConfig:
         likelihood=likelihood_name,
         **kw,
     )
-
-
-class StopAfter(keras.callbacks.Callback):
-    def __init__(self, epochs):
-        super().__init__()
-        self.epochs = epochs
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.epochs:
-            raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +126,7 @@ def test_a_resumed_run_repeats_the_uninterrupted_one_and_the_config_names_the_va
     saved = json.loads((run_dir / "config.json").read_text())
     assert (saved["architecture"], saved["likelihood"]) == (cfg.architecture, cfg.likelihood)
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, mnist, tmp_path / "r", verbose=0, options=EXACT, callbacks=[StopAfter(1)])
+        train(cfg, mnist, tmp_path / "r", verbose=0, options=EXACT, callbacks=[stop_after(1)])
     assert read_state(tmp_path / "r").epochs_done == 1
     resumed = train(cfg, mnist, tmp_path / "r", verbose=0, options=EXACT)
     assert [r["loss"] for r in resumed] == [r["loss"] for r in history]

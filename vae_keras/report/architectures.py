@@ -32,6 +32,18 @@ def variant(run: LoadedRun) -> str:
     return f"{run.config.architecture}, {run.config.likelihood}"
 
 
+def model_row(run: LoadedRun) -> dict[str, Any]:
+    """What a comparison row says of the model: its run, variant, size and training length."""
+    return {
+        "run_dir": str(run.run_dir),
+        "architecture": run.config.architecture,
+        "likelihood": run.config.likelihood,
+        "latent_dim": run.config.latent_dim,
+        "parameters": run.models.vae.count_params(),
+        "epochs": run.history[-1]["epoch"],
+    }
+
+
 def mnist_architectures(r: Report) -> None:
     """ELBO, IW bound and pixel FID of the dense and the conv latent-2 MNIST runs."""
     dense, conv = r.loaded[r.config.mnist2[0].path], r.loaded[r.config.mnist_conv.path]
@@ -49,12 +61,7 @@ def mnist_architectures(r: Report) -> None:
         fid = fid_from_statistics(compute_statistics(r.prior_samples(run)), r.reference_stats)
         rows.append(
             {
-                "run_dir": str(run.run_dir),
-                "architecture": run.config.architecture,
-                "likelihood": run.config.likelihood,
-                "latent_dim": run.config.latent_dim,
-                "parameters": run.models.vae.count_params(),
-                "epochs": run.history[-1]["epoch"],
+                **model_row(run),
                 "elbo": float(likelihood.elbo(run.models, x, samples=10, seed=0).mean()),
                 "iw_bound": float(iw.mean()),
                 "fid": fid,
@@ -86,12 +93,7 @@ def cifar10_architectures(r: Report) -> None:
         fid = fid_from_statistics(compute_statistics(r.prior_samples(run)), reference)
         rows.append(
             {
-                "run_dir": str(run.run_dir),
-                "architecture": run.config.architecture,
-                "likelihood": run.config.likelihood,
-                "latent_dim": run.config.latent_dim,
-                "parameters": run.models.vae.count_params(),
-                "epochs": run.history[-1]["epoch"],
+                **model_row(run),
                 "reconstruction_mse": float(np.mean((recon - cifar.x_test) ** 2)),
                 "fid": fid,
             }
