@@ -18,10 +18,11 @@ from vae_keras import architectures, evaluation, likelihood, losses
 from vae_keras.data import Dataset, load_dataset, validate_split
 from vae_keras.features import pixel_features
 from vae_keras.fid import compute_statistics, frechet_distance
-from vae_keras.model import GaussianVAELossLayer, build_vae, loss_layer
+from vae_keras.model import LOSS_LAYERS, GaussianVAELossLayer, build_vae, loss_layer
 from vae_keras.runs import RunConfig, load_run, read_config, read_state
 from vae_keras.sources import source_statistics
 from vae_keras.training import TrainOptions, train
+from vae_keras.variants import LIKELIHOODS
 
 EXACT = TrainOptions(jit_compile=False)
 VARIANTS = [("conv", "bernoulli"), ("dense", "gaussian"), ("conv", "gaussian")]
@@ -84,6 +85,7 @@ def test_the_conv_architecture_is_the_keras_io_kind():
         build_vae(architecture="resnet")
     with pytest.raises(ValueError, match="likelihood must be one of bernoulli, gaussian"):
         build_vae(likelihood="poisson")
+    assert tuple(LOSS_LAYERS) == LIKELIHOODS  # every recorded name has its loss layer
 
 
 @pytest.mark.parametrize("architecture", ["dense", "conv"])

@@ -29,7 +29,8 @@ import math
 import keras
 from keras import layers, ops
 
-ARCHITECTURES = ("dense", "conv")
+from vae_keras.variants import ARCHITECTURES
+
 #: Filters of the conv architecture's first convolution (the second has twice as many).
 CONV_FILTERS = 16
 

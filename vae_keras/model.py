@@ -21,6 +21,7 @@ import keras
 from keras import layers, ops
 
 from vae_keras import architectures, losses, noise
+from vae_keras.variants import LIKELIHOODS
 
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
@@ -118,9 +119,8 @@ class GaussianVAELossLayer(VAELossLayer):
         return x_mean
 
 
-#: The loss layer of each likelihood, by name.
+#: The loss layer of each likelihood of :data:`vae_keras.variants.LIKELIHOODS`, by name.
 LOSS_LAYERS = {"bernoulli": VAELossLayer, "gaussian": GaussianVAELossLayer}
-LIKELIHOODS = tuple(LOSS_LAYERS)
 
 
 def loss_layer(vae: keras.Model) -> VAELossLayer:
