@@ -47,8 +47,8 @@ reproduce: venv
 	@echo "Trained runs: runs/ (config.json, state.json, weights, history per run)"
 	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"
 
-# the architecture comparison (about 35 minutes on a 2-core CPU, apart from make reproduce's
-# 12): MNIST conv vs the slides' dense model, CIFAR-10 conv Gaussian vs dense Bernoulli
+# the architecture comparison (its trainings' seconds per epoch are in the README's results table;
+# not part of make reproduce): MNIST conv vs the dense model, CIFAR-10 conv Gaussian vs dense
 compare: venv
 	$(PY) scripts/reproduce.py --compare
 	@echo "Comparison: figures/cifar10_architectures.png, figures/results.json, README.md"

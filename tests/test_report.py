@@ -136,7 +136,10 @@ def test_from_nothing_trained_it_draws_the_background_and_names_every_missing_ru
         ("train_mnist.py", "--latent-dim 8 --seed 1 ", "mnist-latent8-seed1"),
         ("train_mnist.py", "--latent-dim 8 --seed 2 ", "mnist-latent8-seed2"),
         ("train_classifier.py", "", "mnist-classifier"),
+        ("train_mnist.py", "--architecture conv ", "mnist-latent2-conv"),
         ("train_cifar10.py", "", "cifar10-latent128"),
+        ("train_cifar10.py", "--architecture conv --likelihood gaussian ",
+         "cifar10-latent128-conv-gaussian"),  # fmt: skip
     ]
     assert [c.strip() for c in commands] == [
         f"python scripts/{script} {options}--out {none / name}" for script, options, name in made_by
