@@ -270,3 +270,14 @@ def test_the_default_run_directory_names_the_variant():
     assert default_run_dir("runs/c-latent{latent_dim}", 128, 1, "conv", "gaussian") == (
         "runs/c-latent128-conv-gaussian-seed1"
     )
+
+
+def test_conv_trains_without_xla_on_a_cpu_and_dense_keeps_it():
+    from vae_keras.distribution import has_gpu
+    from vae_keras.training import xla_for
+
+    assert not has_gpu()  # this machine; with a GPU both keep XLA
+    options = TrainOptions()  # jit_compile=True, the default
+    assert xla_for(config("conv", "bernoulli"), options) is False
+    assert xla_for(config("dense", "gaussian"), options) is True
+    assert xla_for(config("dense", "bernoulli"), TrainOptions(jit_compile=False)) is False

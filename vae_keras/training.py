@@ -105,9 +105,9 @@ def xla_for(config: RunConfig, options: TrainOptions) -> bool | str:
     """Whether the train step is compiled with XLA: ``options.jit_compile``, with two exceptions.
 
     PyTorch always runs eagerly here. On TensorFlow without a GPU, the conv
-    architecture runs without XLA: XLA's CPU (transposed) convolutions ran its
-    train step about 20 times slower than TensorFlow's own oneDNN kernels
-    (MNIST, 5,000 images: 74 s an epoch against 3.2 s).
+    architecture runs without XLA: XLA's CPU (transposed) convolutions made its
+    epochs slower on both training paths (``benchmarks/bench_conv_xla.py``: 9.1x
+    with the default fused steps, 1.5x with one call per step, 2,000 MNIST images).
     """
     if keras.backend.backend() == "torch":
         return False
