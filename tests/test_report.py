@@ -59,11 +59,16 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         "--quick", "--runs-dir", str(runs), "--out", str(out), data_dir=data_dir
     )
     assert result.returncode == 0, result.stderr
-    for name in FIGURES:
+    # every figure but the architecture comparison's, whose conv runs these tiny runs lack
+    # (tests/test_variants.py draws it): skipped, with the commands that train them
+    drawn = [name for name in FIGURES if name != "cifar10_architectures"]
+    for name in drawn:
         image = imread(out / f"{name}.png")
         assert image.shape[0] > 200 and image.shape[1] > 200, name
+    assert "  mnist_architectures: needs" in result.stdout
+    assert "  cifar10_architectures: needs" in result.stdout
     results = json.loads((out / "results.json").read_text())
-    assert results["quick"] is True and set(results["figures"]) == set(FIGURES)
+    assert results["quick"] is True and set(results["figures"]) == set(drawn)
     assert {"date", "machine", "versions", "training", "fid"} <= set(results)
     assert len(results["training"]) == 5  # 1 latent-2 run, 3 latent-8 runs, the CIFAR-10 run
     assert results["fid"]["summary"]["latent8"]["n"] == 3
