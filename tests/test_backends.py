@@ -122,6 +122,10 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
     for written, run in out["runs"].items():
         assert run["generator"] < 1e-5 and run["encoder"] < 1e-5, written  # float32 rounding
         assert run["vae_class"] == "VAE"
+        # compiled as the loading backend's default (not as the writer resolved "auto")
+        assert run["vae_steps_per_execution"] == 1
+        if loader == "torch":
+            assert run["vae_jit_compile"] is False, written
         assert {"z", "vae_loss", "decoder_mean"} <= set(run["vae_layers"])
         assert run["vae_output_in_unit_interval"]
 

@@ -148,6 +148,20 @@ class VAE(keras.Model):
         self.reconstruction_tracker = keras.metrics.Mean(name=RECONSTRUCTION_METRIC)
         self.kl_tracker = keras.metrics.Mean(name=KL_METRIC)
 
+    def get_compile_config(self):
+        """The compile settings a ``.keras`` file keeps: the optimizer, and Keras's defaults for
+        speed (``jit_compile="auto"``, one step per execution).
+
+        Keras would keep the values it resolved for this process: a model trained on JAX
+        says ``jit_compile=True``, and loaded on PyTorch it was compiled with
+        ``torch.compile``, whose first ``predict`` took 30 s; ``steps_per_execution > 1``
+        is refused by PyTorch. ``"auto"`` lets each backend choose its own default.
+        """
+        config = super().get_compile_config()
+        if config is not None:
+            config = {**config, "jit_compile": "auto", "steps_per_execution": 1}
+        return config
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = super().compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training

@@ -29,6 +29,8 @@ for run_dir, expected_file in zip(pairs[::2], pairs[1::2], strict=True):
             np.abs(encoder.predict(expected["x"], verbose=0) - expected["encoded"]).max()
         ),
         "vae_class": type(vae).__name__,
+        "vae_jit_compile": vae.jit_compile,
+        "vae_steps_per_execution": vae.steps_per_execution,
         "vae_layers": [layer.name for layer in vae.layers],
         "vae_output_in_unit_interval": bool(((decoded > 0) & (decoded < 1)).all()),
     }

@@ -38,18 +38,13 @@ def export_keras_models(run_dir: Path, models: VAEModels) -> list[Path]:
     :class:`vae_keras.model.VAE`), so ``keras.saving.load_model(path)`` loads them
     in its default safe mode, on any backend. ``vae.keras`` needs
     ``import vae_keras.model`` first (it registers those names; Keras imports
-    only its own modules by itself); the encoder and the generator hold Dense
+    only its own modules by itself); the encoder and the generator hold Keras
     layers only and need nothing.
 
-    The files carry Keras's default compile settings (one step per execution,
-    ``jit_compile="auto"``), not the training's speed settings, which are not
-    valid on every backend (PyTorch refuses ``steps_per_execution > 1``): a
-    ``vae`` compiled otherwise is compiled again with its own optimizer (its
-    state kept) before it is written.
+    The files carry Keras's default compile settings (``jit_compile="auto"``, one
+    step per execution: :meth:`vae_keras.model.VAE.get_compile_config`), not the
+    training's speed settings, which are not valid or not fast on every backend.
     """
-    vae = models.vae
-    if vae.compiled and (vae.steps_per_execution != 1 or vae.jit_compile not in (False, "auto")):
-        vae.compile(optimizer=vae.optimizer)
     written = []
     for name, filename in KERAS_FILES.items():
         with atomic_path(run_dir / filename) as tmp:
