@@ -109,7 +109,7 @@ def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS):
     return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
 
 
-@pytest.mark.slow  # 27 processes; make test kills the default path at two commits (below)
+@pytest.mark.slow  # 27 processes (make test-slow, which CI runs after make test)
 def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     data_dir, reference, tmp_path
 ):
@@ -132,6 +132,7 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
 
 
+@pytest.mark.slow  # 3 trainings; make test keeps the two-trainers / Ctrl-C / resume test
 def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, tmp_path):
     """The default path (XLA, fused steps) killed before epoch 2's commit point: the rerun ends
     with the uninterrupted history, exactly, and a clean directory."""

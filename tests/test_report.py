@@ -143,8 +143,11 @@ def test_from_nothing_trained_it_draws_the_background_and_names_every_missing_ru
         ("train_classifier.py", "", "mnist-classifier"),
         ("train_mnist.py", "--architecture conv ", "mnist-latent2-conv"),
         ("train_cifar10.py", "", "cifar10-latent128"),
-        ("train_cifar10.py", "--architecture conv --likelihood gaussian ",
-         "cifar10-latent128-conv-gaussian"),  # fmt: skip
+        (
+            "train_cifar10.py",
+            "--architecture conv --likelihood gaussian ",
+            "cifar10-latent128-conv-gaussian",
+        ),  # fmt: skip
     ]
     assert [c.strip() for c in commands] == [
         f"python scripts/{script} {options}--out {none / name}" for script, options, name in made_by

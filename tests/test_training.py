@@ -295,6 +295,7 @@ def test_bad_options_are_refused():
         TrainOptions(distribute="tpu")
 
 
+@pytest.mark.slow  # make test-slow, with the two-worker cluster and JAX's data parallelism
 def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     import subprocess
     import sys

@@ -113,8 +113,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # 4. The conv architecture with the Gaussian likelihood: trains, resumes exactly, and its
     # .keras files (in keep/variant) are checked in fresh processes like the dense ones
-    small = synthetic_dataset(256, 64)
-    variant = RunConfig(**{**config.to_dict(), "epochs": 2, "intermediate_dim": 32,
+    small = synthetic_dataset(128, 32)
+    variant = RunConfig(**{**config.to_dict(), "epochs": 2, "intermediate_dim": 16,
                            "architecture": "conv", "likelihood": "gaussian"})  # fmt: skip
     out["variant_history"] = train(variant, small, keep / "variant", verbose=0)
 
