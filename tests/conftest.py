@@ -103,9 +103,11 @@ def stop_after(epochs: int):
 LONGEST_FIRST = (
     "test_report.py",
     "test_backends.py",
+    "test_variants.py",
     "test_crash_safety.py",
     "test_training.py",
     "test_scripts.py",
+    "test_evaluation.py",
 )
 
 
