@@ -50,15 +50,13 @@ def mnist_architectures(r: Report) -> None:
     n = 500 if r.config.quick else COMPARISON_IMAGES
     k = 10 if r.config.quick else COMPARISON_K
     x = r.mnist.x_test[:n]
-    if r.reference_stats is None:
-        r.reference_stats = evaluation.dataset_statistics(r.mnist.x_test, r.mnist.image_shape)
     rows = []
     for run in (dense, conv):
         progress = Progress(f"{variant(run)}, k = {k}", n, "images", r.log)
         iw = likelihood.importance_weighted_log_likelihood(
             run.models, x, k=k, seed=0, progress=progress.update
         )
-        fid = fid_from_statistics(compute_statistics(r.prior_samples(run)), r.reference_stats)
+        fid = fid_from_statistics(compute_statistics(r.prior_samples(run)), r.mnist_reference())
         rows.append(
             {
                 **model_row(run),

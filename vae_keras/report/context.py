@@ -122,6 +122,14 @@ class Report:
         self.results["figures"][name] = what
         self.log(f"  wrote {self.out / f'{name}.png'}")
 
+    def mnist_reference(self) -> Statistics:
+        """Pixel statistics of the MNIST test set, computed once for every step that needs them."""
+        if self.reference_stats is None:
+            self.reference_stats = evaluation.dataset_statistics(
+                self.mnist.x_test, self.mnist.image_shape
+            )
+        return self.reference_stats
+
     def prior_samples(self, run: LoadedRun) -> np.ndarray:
         """The ``fid_samples`` decoded prior samples of ``run`` (seed ``fid_seed``), drawn once."""
         key = str(run.run_dir)

@@ -22,8 +22,8 @@ from vae_keras.report.records import mean_std
 
 def fid(r: Report) -> None:
     """The slides' number: pixel-space FID of each run's prior samples against MNIST test."""
-    config, shape = r.config, r.mnist.image_shape
-    r.reference_stats = reference = evaluation.dataset_statistics(r.mnist.x_test, shape)
+    config = r.config
+    reference = r.mnist_reference()
     fid_runs = []
     for run in (*r.runs8, *r.runs2):
         generated = compute_statistics(r.prior_samples(run))
@@ -51,9 +51,7 @@ def fid(r: Report) -> None:
 def fid_maps(r: Report) -> None:
     """Per-pixel means and variances behind the FID of the first latent-8 run."""
     run8, shape = r.runs8[0], r.mnist.image_shape
-    if r.reference_stats is None:
-        r.reference_stats = evaluation.dataset_statistics(r.mnist.x_test, shape)
-    reference, generated = r.reference_stats, compute_statistics(r.prior_samples(run8))
+    reference, generated = r.mnist_reference(), compute_statistics(r.prior_samples(run8))
     arrays = (reference.mu, np.diag(reference.sigma), generated.mu, np.diag(generated.sigma))
     if wants(r.config, "fid_mean_variance"):
         r.save(
