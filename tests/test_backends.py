@@ -45,9 +45,23 @@ def report(request):
     return request.getfixturevalue("every_report")[request.param]
 
 
-def test_the_added_loss_is_784_bce_plus_kl(report):
-    assert report["added_loss"] == pytest.approx(report["numpy_loss"], rel=1e-6)
+def test_the_added_loss_is_784_bce_plus_kl_from_the_logits(report):
+    """Same weights, batch and noise (200 outputs saturated): the float64 NumPy formula."""
+    assert report["saturated"] == pytest.approx(20.0, abs=1e-3)
+    assert report["added_terms"] == pytest.approx(report["numpy_terms"], rel=2e-6)
+    assert report["compiled_loss"] == pytest.approx(sum(report["numpy_terms"]), rel=2e-6)
     assert report["passes_through"]
+    # from the clipped probabilities, the saturated pixels would cost at most 16.1 nats
+    assert report["clipped_reconstruction"] < report["numpy_terms"][0] - 100
+
+
+def test_the_loss_is_the_same_on_every_backend(every_report):
+    """TensorFlow, JAX and PyTorch add the same loss to float32 rounding (saturated outputs too)."""
+    tf_terms = every_report["tensorflow"]["added_terms"]
+    for backend in ("jax", "torch"):
+        assert every_report[backend]["added_terms"] == pytest.approx(tf_terms, rel=2e-6)
+        compiled = every_report[backend]["compiled_loss"]
+        assert compiled == pytest.approx(every_report["tensorflow"]["compiled_loss"], rel=2e-6)
 
 
 def test_the_sampling_noise_follows_its_distributions(report):

@@ -35,9 +35,9 @@ def test_k1_estimate_is_the_elbo_in_expectation(tiny_run):
     run, x = tiny_run
     x = x[:16]
     # 300 single-sample estimates at once: the log weights of 300 draws per example
-    model = likelihood.log_weights_model(run.models, 300)
+    model = likelihood.log_weights_model(run.models, 300, ("bernoulli",))
     epsilon = likelihood.example_noise(0, range(len(x)), 300, 2).transpose(1, 0, 2)
-    log_w = np.asarray(model.predict_on_batch([x, epsilon.astype("float32")]), np.float64)
+    log_w = np.asarray(model.predict_on_batch([x, epsilon.astype("float32")]), np.float64)[..., 0]
     # the k = 1 estimate with seed 0 is the first of them (each example's first draw)
     k1_once = likelihood.importance_weighted_log_likelihood(run.models, x, k=1, seed=0)
     assert k1_once == pytest.approx(log_w[:, 0], rel=1e-5)
@@ -102,7 +102,7 @@ def numpy_forward(models, x, epsilon):
     h = np.maximum(dense("encoder_h", x.astype(np.float64)), 0)
     mu, log_var = dense("z_mean", h), dense("z_log_var", h)
     z = mu[:, None, :] + np.exp(0.5 * log_var[:, None, :]) * epsilon
-    logits = dense("decoder_mean", np.maximum(dense("decoder_h", z, generator), 0), generator)
+    logits = dense("decoder_logits", np.maximum(dense("decoder_h", z, generator), 0), generator)
     return mu, log_var, z, logits
 
 
@@ -119,10 +119,13 @@ def test_the_log_weights_are_the_formula_element_by_element(tiny_run):
     log_pz = stats.norm.logpdf(z).sum(axis=-1)
     log_qz = stats.norm.logpdf(z, mu[:, None, :], np.exp(0.5 * log_var[:, None, :])).sum(axis=-1)
     expected = log_px_z + log_pz - log_qz  # (batch, k)
-    model = likelihood.log_weights_model(run.models, k)
+    model = likelihood.log_weights_model(run.models, k, ("bernoulli", "continuous_bernoulli"))
     got = np.asarray(model.predict_on_batch([x, epsilon.astype("float32")]), np.float64)
-    assert got.shape == (len(x), k)
-    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-3)
+    assert got.shape == (len(x), k, 2)
+    np.testing.assert_allclose(got[..., 0], expected, rtol=2e-5, atol=1e-3)
+    # the continuous Bernoulli adds log C(lambda) = log(l / tanh(l / 2)) per pixel
+    log_c = np.sum(np.log(logits / np.tanh(logits / 2)), axis=-1)
+    np.testing.assert_allclose(got[..., 1], expected + log_c, rtol=2e-5, atol=2e-3)
     # the bound is log-mean-exp of exactly these weights, example by example
     noise = likelihood.example_noise(3, range(len(x)), k, 2).transpose(1, 0, 2)
     _, _, z, logits = numpy_forward(run.models, x, noise)
@@ -138,16 +141,38 @@ def test_the_log_weights_are_the_formula_element_by_element(tiny_run):
 
 
 def test_the_elbo_is_the_formula_element_by_element(tiny_run):
-    """E_q[log p(x|z)] - KL(q || p), with the same draws, against NumPy (clipped, as the slides'
-    binary_crossentropy on probabilities)."""
+    """E_q[log p(x|z)] - KL(q || p), with the same draws, against NumPy: the Bernoulli term
+    from the logits (as the model's loss), and the continuous Bernoulli's (plus log C)."""
+    from scipy.special import log_expit
+
     run, x = tiny_run
     x, samples = x[:12], 3
     rng = np.random.default_rng(9)
     draws = np.stack([rng.standard_normal((len(x), 2)).astype(np.float32) for _ in range(samples)])
     mu, log_var, z, logits = numpy_forward(run.models, x, draws.transpose(1, 0, 2))
-    p = np.clip(1 / (1 + np.exp(-logits)), 1e-7, 1 - 1e-7)
     xx = x[:, None, :].astype(np.float64)
-    log_px_z = np.sum(xx * np.log(p) + (1 - xx) * np.log(1 - p), axis=-1).mean(axis=1)
+    per_draw = np.sum(xx * log_expit(logits) + (1 - xx) * log_expit(-logits), axis=-1)
     kl = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=-1)
     got = likelihood.elbo(run.models, x, samples=samples, seed=9)
-    np.testing.assert_allclose(got, log_px_z - kl, rtol=2e-5, atol=1e-3)
+    np.testing.assert_allclose(got, per_draw.mean(axis=1) - kl, rtol=2e-5, atol=1e-3)
+    log_c = np.sum(np.log(logits / np.tanh(logits / 2)), axis=-1)
+    cb = likelihood.elbo(run.models, x, samples=samples, seed=9, density="continuous_bernoulli")
+    np.testing.assert_allclose(cb, (per_draw + log_c).mean(axis=1) - kl, rtol=2e-5, atol=2e-3)
+
+
+def test_both_densities_share_one_pass_and_bound_their_elbos(tiny_run):
+    """One call gives the Bernoulli bound of importance_weighted_log_likelihood and the
+    continuous Bernoulli's; each bound is above its ELBO, and the normalised density's are
+    at least 784 log 2 nats higher (log C >= log 2 per pixel)."""
+    run, x = tiny_run
+    x = x[:10]
+    bounds = likelihood.importance_weighted_bounds(run.models, x, k=50, seed=2)
+    assert set(bounds) == {"bernoulli", "continuous_bernoulli"}
+    own = likelihood.importance_weighted_log_likelihood(run.models, x, k=50, seed=2)
+    np.testing.assert_allclose(bounds["bernoulli"], own, rtol=1e-6)
+    assert np.all(bounds["continuous_bernoulli"] >= bounds["bernoulli"] + 784 * np.log(2) - 1e-3)
+    for density, bound in bounds.items():
+        elbo = likelihood.elbo(run.models, x, samples=50, seed=0, density=density)
+        assert bound.mean() > elbo.mean()
+    with pytest.raises(ValueError, match="not gaussian"):
+        likelihood.elbo(run.models, x, density="gaussian")

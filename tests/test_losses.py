@@ -151,3 +151,90 @@ def test_gaussian_vae_loss_is_batch_mean_of_both_terms():
         losses.kl_divergence(mu, log_var)
     )
     assert total == pytest.approx(parts.mean(), rel=1e-6)
+
+
+# The continuous Bernoulli (Loaiza-Ganem & Cunningham 2019)
+
+
+def logit(lam):
+    lam = np.asarray(lam, np.float64)
+    return np.log(lam) - np.log1p(-lam)
+
+
+def paper_log_normalizer(lam: float) -> float:
+    """``log C(lambda)`` by the paper's formula, in float64 (lambda away from 1/2)."""
+    return float(np.log(2 * np.arctanh(1 - 2 * lam) / (1 - 2 * lam)))
+
+
+@pytest.mark.parametrize(
+    "lam", [1e-7, 1e-4, 0.05, 0.3, 0.499, 0.4999999, 0.5, 0.5000001, 0.501, 0.8, 1 - 1e-4, 1 - 1e-7]
+)
+def test_continuous_bernoulli_density_integrates_to_one(lam):
+    """``int_0^1 C(lambda) lambda^x (1 - lambda)^(1 - x) dx = 1``, by quadrature (float64)."""
+    from scipy import integrate
+
+    log_c = float(np_(losses.continuous_bernoulli_log_normalizer(np.array([logit(lam)])))[0])
+
+    def density(x):
+        return np.exp(log_c + x * np.log(lam) + (1 - x) * np.log1p(-lam))
+
+    total, error = integrate.quad(density, 0.0, 1.0, epsabs=1e-12, epsrel=1e-12)
+    assert total == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("lam", [1e-6, 0.01, 0.2, 0.45, 0.55, 0.9, 1 - 1e-6])
+def test_continuous_bernoulli_normalizer_is_the_papers_formula(lam):
+    got = float(np_(losses.continuous_bernoulli_log_normalizer(np.array([logit(lam)])))[0])
+    assert got == pytest.approx(paper_log_normalizer(lam), rel=1e-12)
+
+
+def test_continuous_bernoulli_normalizer_is_stable_in_float32():
+    """Near 1/2 (0/0 in the formula), and saturated (sigmoid(l) rounds to 0 or 1 in float32)."""
+    logits = np.array([0.0, 1e-8, -1e-5, 9.9e-3, 1.01e-2, 20.0, -20.0, 80.0, -80.0], np.float32)
+    got = np_(losses.continuous_bernoulli_log_normalizer(logits))
+    assert np.all(np.isfinite(got))
+    assert got[:3] == pytest.approx(np.log(2.0), abs=1e-7)  # C(1/2) = 2
+    # either side of the switch to the series, the same function (C = l / tanh(l / 2))
+    exact = np.log(logits[3:5].astype(np.float64) / np.tanh(logits[3:5] / 2.0))
+    assert got[3:5] == pytest.approx(exact, abs=1e-7)
+    # saturated: C = |l| / tanh(|l| / 2) = |l| to float32
+    assert got[5:] == pytest.approx(np.log(np.abs(logits[5:])), rel=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-30, 30, allow_nan=False))
+def test_continuous_bernoulli_normalizer_is_even_at_least_2_and_grows_with_the_logit(logit_):
+    def f(v):
+        return float(np_(losses.continuous_bernoulli_log_normalizer(np.array([v])))[0])
+
+    assert f(logit_) == pytest.approx(f(-logit_), abs=1e-12)  # C(lambda) = C(1 - lambda)
+    assert f(logit_) >= np.log(2.0) - 1e-12
+    assert f(abs(logit_) + 0.5) > f(logit_)
+
+
+def test_continuous_bernoulli_log_likelihood_is_torch_and_the_bernoulli_term_plus_log_c():
+    """Against PyTorch's ContinuousBernoulli (an independent implementation), per example."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x, logits = rng.random((5, 40)), rng.normal(0, 4, (5, 40))
+    logits[0, :5] = [0.0, 1e-4, 25.0, -25.0, 3e-3]
+    got = np_(losses.continuous_bernoulli_log_likelihood(x, logits))
+    reference = torch.distributions.ContinuousBernoulli(logits=torch.tensor(logits))
+    expected = reference.log_prob(torch.tensor(x)).sum(-1).numpy()
+    # torch computes C from float64 probabilities: ~1e-7 nats lost at the saturated logits
+    assert got == pytest.approx(expected, rel=1e-8, abs=1e-6)
+    bernoulli = -np_(losses.reconstruction_loss_from_logits(x, logits))
+    log_c = np_(losses.continuous_bernoulli_log_normalizer(logits)).sum(-1)
+    assert got == pytest.approx(bernoulli + log_c, rel=1e-12)
+    assert np.all(got - bernoulli >= 40 * np.log(2.0) - 1e-9)  # log C >= log 2 per pixel
+
+
+def test_reconstruction_loss_from_probabilities_clips_on_every_backend():
+    """The mean-based term clips p to [1e-7, 1 - 1e-7]: a pixel costs at most -log(1e-7)."""
+    x = np.array([[0.0, 1.0, 0.5]], np.float32)
+    p = np.array([[1.0, 0.0, 1.0]], np.float32)
+    got = float(np_(losses.reconstruction_loss(x, p))[0])
+    low, high = float(np.float32(1e-7)), float(np.float32(1 - 1e-7))  # the clip, in float32
+    clipped = -np.log(low) - 1.5 * np.log(1 - high) - 0.5 * np.log(high)
+    assert got == pytest.approx(clipped, rel=1e-4)
+    assert got < 3 * 16.2  # not the infinite -log(0) of the unclipped formula

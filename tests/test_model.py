@@ -26,13 +26,22 @@ def test_layers_match_the_slides(models):
         "z_mean": (2, "linear"),
         "z_log_var": (2, "linear"),
         "decoder_h": (256, "relu"),
-        "decoder_mean": (784, "sigmoid"),
+        "decoder_logits": (784, "linear"),
     }
     for name, (units, activation) in expected.items():
         layer = vae.get_layer(name)
         assert isinstance(layer, keras.layers.Dense)
         assert layer.units == units
         assert layer.activation.__name__ == activation
+    # the slides' Dense(784, activation='sigmoid'), as Dense(784) then its sigmoid
+    mean = vae.get_layer("decoder_mean")
+    assert isinstance(mean, keras.layers.Activation) and mean.activation.__name__ == "sigmoid"
+    generator = models.generator
+    assert [layer.name for layer in generator.layers[1:]] == [
+        "decoder_h",
+        "decoder_logits",
+        "decoder_mean",
+    ]
     assert isinstance(vae.get_layer("z"), keras.layers.Lambda)
     assert vae.input_shape == (None, 784) and vae.output_shape == (None, 784)
     assert models.encoder.output_shape == (None, 2)
@@ -63,11 +72,11 @@ def test_encoder_and_generator_share_weights_with_vae(models):
     vae, encoder, generator = models.vae, models.encoder, models.generator
     for name in ("encoder_h", "z_mean"):
         assert encoder.get_layer(name) is vae.get_layer(name)
-    for name in ("decoder_h", "decoder_mean"):
+    for name in ("decoder_h", "decoder_logits", "decoder_mean"):
         assert generator.get_layer(name) is vae.get_layer(name)
     z = np.ones((1, 2), "float32")
     before = generator.predict(z, verbose=0)
-    bias = vae.get_layer("decoder_mean").bias
+    bias = vae.get_layer("decoder_logits").bias
     old = bias.numpy()
     bias.assign(old + 1.0)
     try:
@@ -115,13 +124,15 @@ def test_added_loss_equals_the_formula_by_hand(models):
     )
     mu, log_var, z, x_dec = (np.asarray(t, dtype=np.float64) for t in probe(x))
     added = [float(loss) for loss in probe.losses]
-    assert len(added) == 1
+    assert len(added) == 2  # the slides' vae_loss, as its two batch means
     # the decoder output is the generator applied to this z
     assert x_dec == pytest.approx(generator.predict(z.astype("float32"), verbose=0), abs=1e-6)
     p = np.clip(x_dec, 1e-7, 1 - 1e-7)
     xent = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=1)  # 784 * mean = sum
     kl = -0.5 * (1 + log_var - mu**2 - np.exp(log_var)).sum(axis=1)
-    assert added[0] == pytest.approx((xent + kl).mean(), rel=1e-5)
+    assert added[0] == pytest.approx(xent.mean(), rel=1e-5)
+    assert added[1] == pytest.approx(kl.mean(), rel=1e-5)
+    assert sum(added) == pytest.approx((xent + kl).mean(), rel=1e-5)
 
 
 def analytic_kl(vae, x) -> float:
@@ -152,14 +163,14 @@ def test_model_loss_uses_the_logits_arrays_are_clipped():
     to ``reconstruction_loss`` are clipped to 1 - 1e-7 (in float32): about 16 nats per pixel.
     """
     models = build_vae(latent_dim=2, seed=0)
-    decoder = models.vae.get_layer("decoder_mean")
+    decoder = models.vae.get_layer("decoder_logits")
     kernel, bias = decoder.get_weights()
     decoder.set_weights([np.zeros_like(kernel), np.full_like(bias, 30.0)])
     x = np.zeros((8, 784), dtype="float32")
     compiled = models.vae.evaluate(x, batch_size=8, verbose=0, return_dict=True)
     assert compiled["reconstruction_loss"] == pytest.approx(784 * 30.0, rel=1e-4)
     x_decoded = models.vae(x)
-    eager = float(models.vae.losses[0]) - compiled["kl_loss"]
+    eager = float(models.vae.losses[0])
     assert eager == pytest.approx(784 * 30.0, rel=1e-4)
     from_array = losses.reconstruction_loss(x, np.asarray(x_decoded))
     clipped = np.float32(1 - 1e-7)  # 1 - 1.19e-7 in float32

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,10 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     )
     assert "[11/16] likelihood" in result.stdout  # progress: each step announced and timed
     assert "latent 8, k = 10: 200/200 images" in result.stdout  # the 200 test images
+    for row in results["likelihood"]:  # both densities, each bound above its ELBO
+        assert row["iw_bound"] > row["elbo"] and row["cb_iw_bound"] > row["cb_elbo"]
+        assert row["cb_elbo"] > row["elbo"] + 784 * math.log(2)  # log C >= log 2 per pixel
+        assert f"{row['cb_iw_bound']:.2f}" in text
     quality = results["sample_quality"]["rows"]["classifier"]
     assert {"fid", "kid", "precision", "recall", "fid_infinity"} <= set(quality[0])
     # the pixel rows and the FID step draw the same prior samples: the same Frechet distances

@@ -14,9 +14,14 @@ for all of them; an architecture that wants images reshapes inside the model.
     tutorial: two 3x3 convolutions of stride 2 (``filters``, then twice as
     many) and ``Dense(intermediate_dim)`` to the heads; ``Dense`` to a quarter
     of the image's grid, two stride-2 transposed convolutions and a 3x3
-    transposed convolution to the image's channels. Its last layer gives
-    logits (``decoder_logits``) and a ``sigmoid`` layer the mean
-    (``decoder_mean``), so the likelihood bound can use exact logits.
+    transposed convolution to the image's channels.
+
+Both decoders end in a layer of logits (``decoder_logits``) and a ``sigmoid``
+layer giving the mean (``decoder_mean``): the slides'
+``Dense(original_dim, activation='sigmoid')`` is written as
+``Dense(original_dim)`` then ``Activation('sigmoid')`` (the same function and
+weights), so the Bernoulli loss and the likelihood bound take the exact logits
+on every backend.
 
 The decoder's output is the mean of ``p(x | z)`` for both likelihoods
 (:mod:`vae_keras.model` adds the Bernoulli or Gaussian loss on top of it).
@@ -85,12 +90,17 @@ def decoder_layers(
 
         decoder_h = Dense(intermediate_dim, activation='relu')
         decoder_mean = Dense(original_dim, activation='sigmoid')
+
+    here as ``Dense(original_dim, name="decoder_logits")`` and
+    ``Activation("sigmoid", name="decoder_mean")``: the same function, with the
+    logits a tensor of the graph (see the module's docstring).
     """
     original_dim = math.prod(image_shape)
     if architecture == "dense":
         return [
             layers.Dense(intermediate_dim, activation="relu", name="decoder_h"),
-            layers.Dense(original_dim, activation="sigmoid", name="decoder_mean"),
+            layers.Dense(original_dim, name="decoder_logits"),
+            layers.Activation("sigmoid", name="decoder_mean"),
         ]
     height, width, channels = channels_last(image_shape)
     grid = (height // 4, width // 4, 2 * CONV_FILTERS)
@@ -121,11 +131,20 @@ def apply(stack: list[layers.Layer], x):
     return x
 
 
+def apply_decoder(stack: list[layers.Layer], z):
+    """``(logits, mean)``: the decoder ``stack`` applied to ``z``, with its ``decoder_logits``."""
+    names = [layer.name for layer in stack]
+    cut = names.index("decoder_logits") + 1
+    logits = apply(stack[:cut], z)
+    return logits, apply(stack[cut:], logits)
+
+
 def decoder_logits(generator: keras.Model, z):
     """The decoder's logits ``l`` (its mean is ``sigmoid(l)``) for ``z`` of shape (..., latent).
 
-    ``dense``: ``decoder_h``, then ``decoder_mean``'s affine map ``h W + b``
-    without the sigmoid. ``conv``: every layer up to ``decoder_logits``. Leading
+    Every layer up to ``decoder_logits``. A generator saved before the dense
+    decoder had that layer (its ``decoder_mean`` a ``Dense`` with a sigmoid):
+    ``decoder_h``, then ``decoder_mean``'s affine map ``h W + b``. Leading
     axes of ``z`` beyond the batch are folded into it and restored.
     """
     z = ops.convert_to_tensor(z)

@@ -7,13 +7,27 @@ With k samples ``z_j ~ q(z | x)``,
 
 is still a lower bound on ``log p(x)``, equals the ELBO in expectation at
 ``k = 1``, does not decrease with k in expectation, and tends to ``log p(x)``.
-Computed in batches, with log-sum-exp. ``log p(x | z)`` is the run's own
-likelihood: for the Bernoulli decoder, that of
-:func:`vae_keras.losses.reconstruction_loss` (computed from the decoder's
-logits), applied to grey levels as in the slides' code (so the numbers are not
-those of binarised MNIST); for the Gaussian decoder, the density of
-:func:`vae_keras.losses.gaussian_reconstruction_loss` with the learned variance
-(a density of continuous pixels: not comparable with the Bernoulli numbers).
+Computed in batches, with log-sum-exp. ``log p(x | z)`` is one of
+:data:`DENSITIES`:
+
+``bernoulli``
+    The slides' training term, :func:`vae_keras.losses.reconstruction_loss_from_logits`,
+    applied to grey levels in [0, 1] as in the slides' code. For non-binary
+    ``x`` it is not a normalised density (it integrates to less than 1 over
+    [0, 1]), so its "log-likelihood" bounds an unnormalised score: not a
+    log-likelihood, and not that of binarised MNIST either.
+``continuous_bernoulli``
+    The continuous Bernoulli density (Loaiza-Ganem & Cunningham, 2019) with the
+    same decoder output as its parameter,
+    :func:`vae_keras.losses.continuous_bernoulli_log_likelihood`: a density on
+    [0, 1]^D, so the bounds are bounds on a real log-likelihood of grey-level
+    images.
+``gaussian``
+    The Gaussian decoder's density,
+    :func:`vae_keras.losses.gaussian_reconstruction_loss` with the learned variance.
+
+A Bernoulli run is scored under the first two (from one decoded batch); a
+Gaussian run under its own.
 """
 
 from __future__ import annotations
@@ -49,47 +63,84 @@ def posterior_model(models: VAEModels) -> keras.Model:
     )
 
 
+#: The densities ``log p(x | z)`` a run can be scored under (see the module's docstring).
+DENSITIES = ("bernoulli", "continuous_bernoulli", "gaussian")
+
+
+def densities_of(loss: VAELossLayer) -> tuple[str, ...]:
+    """The densities a run with this loss layer is scored under: its own first."""
+    if loss.likelihood == "bernoulli":
+        return ("bernoulli", "continuous_bernoulli")
+    return (loss.likelihood,)
+
+
 class LogWeights(keras.layers.Layer):
     """``log p(x|z) + log p(z) - log q(z|x)`` for ``z = mu + sigma * epsilon``, k per example.
 
     Called on ``[x, z_mean, z_log_var, epsilon]`` with ``epsilon`` of shape
-    (batch, k, latent_dim); returns (batch, k). ``log p(x | z)`` is
-    :func:`log_px_given_z`; the two Gaussian terms are :func:`log_normal_diag`.
+    (batch, k, latent_dim); returns (batch, k, len(densities)), one log weight per
+    density of ``densities``. ``log p(x | z)`` is :func:`log_px_given_z`; the two
+    Gaussian terms are :func:`log_normal_diag`.
     """
 
-    def __init__(self, generator: keras.Model, loss: VAELossLayer, **kwargs):
+    def __init__(
+        self, generator: keras.Model, loss: VAELossLayer, densities: tuple[str, ...], **kwargs
+    ):
         super().__init__(**kwargs)
         self.generator = generator
         self.loss = loss
+        self.densities = tuple(densities)
 
     def call(self, inputs):
         x, mean, log_var, epsilon = inputs
         z = reparameterize(mean[:, None, :], log_var[:, None, :], epsilon)  # (batch, k, latent)
-        log_px_z = log_px_given_z(self.generator, self.loss, x[:, None, :], z)
+        log_px_z = log_px_given_z(self.generator, self.loss, x[:, None, :], z, self.densities)
         log_pz = log_normal_diag(z, ops.zeros_like(z), ops.zeros_like(z))
         log_qz = log_normal_diag(z, mean[:, None, :], log_var[:, None, :])
-        return log_px_z + log_pz - log_qz
+        return ops.stack([term + log_pz - log_qz for term in log_px_z], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[3][0], input_shape[3][1])
+        return (input_shape[3][0], input_shape[3][1], len(self.densities))
 
 
-def log_px_given_z(generator: keras.Model, loss: VAELossLayer, x, z):
-    """``log p(x | z)`` under the run's likelihood, for ``z`` of shape (..., latent_dim).
+def log_px_given_z(
+    generator: keras.Model,
+    loss: VAELossLayer,
+    x,
+    z,
+    densities: tuple[str, ...] | None = None,
+) -> list:
+    """``log p(x | z)`` under each of ``densities`` (default: the run's own), for ``z`` of
+    shape (..., latent_dim); one tensor of shape ``z.shape[:-1]`` per density.
 
-    Bernoulli: minus :func:`vae_keras.losses.reconstruction_loss_from_logits` of
-    the decoder's exact logits (:func:`vae_keras.architectures.decoder_logits`).
-    Gaussian: minus the loss layer's ``reconstruction_loss`` of the decoder's mean
+    ``bernoulli``: minus :func:`vae_keras.losses.reconstruction_loss_from_logits`
+    of the decoder's exact logits (:func:`vae_keras.architectures.decoder_logits`).
+    ``continuous_bernoulli``: :func:`vae_keras.losses.continuous_bernoulli_log_likelihood`
+    of the same logits (the two share one decoding). ``gaussian``: minus the loss
+    layer's ``reconstruction_loss`` of the decoder's mean
     (:func:`vae_keras.losses.gaussian_reconstruction_loss`, the learned variance).
     """
-    if loss.likelihood == "bernoulli":
-        logits = architectures.decoder_logits(generator, z)
-        return -losses.reconstruction_loss_from_logits(x, logits)
-    return -loss.reconstruction_loss(x, architectures.decode(generator, z))
+    densities = tuple(densities or (loss.likelihood,))
+    unknown = set(densities) - set(densities_of(loss))
+    if unknown:
+        raise ValueError(
+            f"a {loss.likelihood} run is scored under {', '.join(densities_of(loss))}, "
+            f"not {', '.join(sorted(unknown))}."
+        )
+    if loss.likelihood == "gaussian":
+        return [-loss.reconstruction_loss(x, architectures.decode(generator, z))]
+    logits = architectures.decoder_logits(generator, z)
+    bernoulli = -losses.reconstruction_loss_from_logits(x, logits)
+    terms = {"bernoulli": bernoulli}
+    if "continuous_bernoulli" in densities:
+        log_c = ops.sum(losses.continuous_bernoulli_log_normalizer(logits), axis=-1)
+        terms["continuous_bernoulli"] = bernoulli + log_c
+    return [terms[d] for d in densities]
 
 
-def log_weights_model(models: VAEModels, k: int) -> keras.Model:
-    """``(x, epsilon) -> (batch, k)`` log importance weights, on the VAE's own layers.
+def log_weights_model(models: VAEModels, k: int, densities: tuple[str, ...]) -> keras.Model:
+    """``(x, epsilon) -> (batch, k, len(densities))`` log importance weights, on the VAE's
+    own layers.
 
     A Keras model, so ``predict_on_batch`` runs it compiled (XLA on TensorFlow
     and JAX): the decoder, the per-pixel log terms and the Gaussian densities of
@@ -101,7 +152,7 @@ def log_weights_model(models: VAEModels, k: int) -> keras.Model:
     latent_dim = vae.get_layer("z_mean").units
     epsilon = keras.Input(shape=(k, latent_dim), name="epsilon")
     mean, log_var = posterior_model(models)(x)
-    weights = LogWeights(models.generator, loss_layer(vae))([x, mean, log_var, epsilon])
+    weights = LogWeights(models.generator, loss_layer(vae), densities)([x, mean, log_var, epsilon])
     model = keras.Model([x, epsilon], weights, name="log_weights")
     model.compile(jit_compile=keras.backend.backend() != "torch")
     return model
@@ -119,25 +170,29 @@ def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndar
     )
 
 
-def importance_weighted_log_likelihood(
+def importance_weighted_bounds(
     models: VAEModels,
     x: np.ndarray,
     k: int = 1000,
     seed: int = 0,
     max_rows: int = 50_000,
     progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
-    """Per-example ``log p_k(x)`` (nats), in batches of at most ``max_rows`` decoded samples.
+    densities: tuple[str, ...] | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-example ``log p_k(x)`` (nats) under each density, in batches of at most
+    ``max_rows`` decoded samples; ``{density: array}``, default :func:`densities_of` the run.
 
     The log weights come from :func:`log_weights_model` (compiled, float32); the
-    log-sum-exp over the k samples is taken in float64. Example ``i``'s noise
-    depends on ``(seed, i)`` only (:func:`example_noise`), so the result does not
-    depend on ``max_rows``. ``progress``, if given, is called with the number of
-    examples done after each batch.
+    log-sum-exp over the k samples is taken in float64. Every density uses the
+    same ``z`` samples. Example ``i``'s noise depends on ``(seed, i)`` only
+    (:func:`example_noise`), so the result does not depend on ``max_rows``.
+    ``progress``, if given, is called with the number of examples done after
+    each batch.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
-    model = log_weights_model(models, k)
+    densities = tuple(densities or densities_of(loss_layer(models.vae)))
+    model = log_weights_model(models, k, densities)
     latent_dim = models.encoder.output_shape[-1]
     batch = max(1, max_rows // k)
     out = []
@@ -148,21 +203,45 @@ def importance_weighted_log_likelihood(
         out.append(logsumexp(w.astype(np.float64), axis=1) - math.log(k))
         if progress is not None:
             progress(indices.stop)
-    return np.concatenate(out)
+    bounds = np.concatenate(out)
+    return {d: bounds[:, i] for i, d in enumerate(densities)}
 
 
-def elbo(models: VAEModels, x: np.ndarray, samples: int = 1, seed: int = 0) -> np.ndarray:
+def importance_weighted_log_likelihood(
+    models: VAEModels,
+    x: np.ndarray,
+    k: int = 1000,
+    seed: int = 0,
+    max_rows: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Per-example ``log p_k(x)`` (nats) under the run's own likelihood:
+    :func:`importance_weighted_bounds` of that density alone."""
+    own = loss_layer(models.vae).likelihood
+    return importance_weighted_bounds(models, x, k, seed, max_rows, progress, (own,))[own]
+
+
+def elbo(
+    models: VAEModels,
+    x: np.ndarray,
+    samples: int = 1,
+    seed: int = 0,
+    density: str | None = None,
+) -> np.ndarray:
     """Per-example ELBO ``E_q[log p(x|z)] - KL(q(z|x) || p(z))``, analytic KL, sampled z.
 
-    ``log p(x | z)`` is the model's own training term (its loss layer's
-    ``reconstruction_loss``).
+    ``log p(x | z)`` is :func:`log_px_given_z` under ``density`` (default: the
+    model's own training term; ``"continuous_bernoulli"`` for a Bernoulli run's
+    normalised density).
     """
     rng = np.random.default_rng(seed)
     loss = loss_layer(models.vae)
+    density = density or loss.likelihood
     mean, log_var = (to_numpy(t) for t in posterior_model(models)(x, training=False))
     kl = to_numpy(losses.kl_divergence(mean, log_var)).astype(np.float64)
-    recon = np.zeros(len(x))
+    log_px = np.zeros(len(x))
     for _ in range(samples):
         z = reparameterize(mean, log_var, rng.standard_normal(mean.shape).astype(np.float32))
-        recon += to_numpy(loss.reconstruction_loss(x, models.generator(z, training=False)))
-    return -recon / samples - kl
+        (term,) = log_px_given_z(models.generator, loss, x, z, (density,))
+        log_px += to_numpy(term)
+    return log_px / samples - kl

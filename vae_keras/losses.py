@@ -18,7 +18,7 @@ LOG_2PI = math.log(2 * math.pi)
 
 
 def reconstruction_loss(x, x_decoded_mean):
-    """Bernoulli negative log-likelihood of ``x`` under the decoder, per example.
+    """Bernoulli negative log-likelihood of ``x`` under the decoder's mean, per example.
 
     Slide "Loss function & Train", line 2::
 
@@ -28,23 +28,25 @@ def reconstruction_loss(x, x_decoded_mean):
     product is the sum over pixels
     ``-sum_k [x_k log p_k + (1 - x_k) log(1 - p_k)]``: the ``-log p(x | z)`` of
     the slide "Example" with a Bernoulli decoder. Grey levels in [0, 1] are used
-    as the targets, as in the slides' code. Inside the model Keras sees that
-    ``p`` comes from the decoder's sigmoid and computes the same sum from its
-    logits (``sigmoid_cross_entropy_with_logits``); given ``p`` as a plain array
-    it clips ``p`` to ``[1e-7, 1 - 1e-7]``. The two differ only where ``p`` is
-    within 1e-7 of 0 or 1.
+    as the targets, as in the slides' code. Computed here as Keras computes it
+    from probabilities, on every backend alike: ``p`` clipped to
+    ``[1e-7, 1 - 1e-7]`` (``keras.config.epsilon()``), so a pixel costs at most
+    ``-log(1e-7) = 16.1`` nats. The model itself uses the exact
+    :func:`reconstruction_loss_from_logits`.
 
     Parameters
     ----------
-    x, x_decoded_mean : tensors of shape (batch, original_dim)
-        Inputs in [0, 1] and decoder means in (0, 1).
+    x, x_decoded_mean : tensors of shape (..., original_dim)
+        Inputs in [0, 1] and decoder means in [0, 1].
 
     Returns
     -------
-    Tensor of shape (batch,).
+    Tensor of the shape of ``x`` without its last axis.
     """
-    original_dim = ops.shape(x)[-1]
-    return ops.cast(original_dim, "float32") * keras.losses.binary_crossentropy(x, x_decoded_mean)
+    x, p = ops.convert_to_tensor(x), ops.convert_to_tensor(x_decoded_mean)
+    eps = keras.config.epsilon()
+    p = ops.clip(p, eps, 1.0 - eps)
+    return -ops.sum(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p), axis=-1)
 
 
 def reconstruction_loss_from_logits(x, logits):
@@ -52,14 +54,79 @@ def reconstruction_loss_from_logits(x, logits):
 
     ``-sum_k [x_k log sigmoid(l_k) + (1 - x_k) log(1 - sigmoid(l_k))]
     = sum_k [softplus(l_k) - x_k l_k]``, since ``log sigmoid(l) = l - softplus(l)``
-    and ``log(1 - sigmoid(l)) = -softplus(l)``: the sum Keras computes inside the
-    model (``sigmoid_cross_entropy_with_logits``), with one transcendental pair
-    per pixel instead of a sigmoid and two logarithms. Summed over the last axis,
+    and ``log(1 - sigmoid(l)) = -softplus(l)``: exact for saturated outputs too
+    (``|l|`` of 20 and more, where ``sigmoid(l)`` rounds to 0 or 1), and the
+    same ops on every backend. This is the model's loss (TensorFlow's
+    ``sigmoid_cross_entropy_with_logits`` computes the same sum). Summed over the last axis,
     so ``logits`` may carry extra leading axes (e.g. (batch, k, original_dim)
     with ``x`` of shape (batch, 1, original_dim)).
     """
     x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
     return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+
+
+def continuous_bernoulli_log_normalizer(logits):
+    """``log C(lambda)`` of the continuous Bernoulli, per value, from ``l = logit(lambda)``.
+
+    Loaiza-Ganem & Cunningham (2019), "The continuous Bernoulli: fixing a
+    pervasive error in variational autoencoders", eq. (7): the density on
+    ``[0, 1]`` ``p(x | lambda) = C(lambda) lambda^x (1 - lambda)^(1 - x)`` with::
+
+        C(lambda) = 2 atanh(1 - 2 lambda) / (1 - 2 lambda)   (lambda != 1/2),   C(1/2) = 2
+
+    With ``lambda = sigmoid(l)``: ``1 - 2 lambda = -tanh(l / 2)`` and
+    ``atanh(1 - 2 lambda) = -l / 2``, so ``C = l / tanh(l / 2)``, which is
+    computed here: exact for saturated ``l`` (``lambda`` within rounding of 0 or
+    1, where ``C ~ |l|``), and by its series ``2 (1 + l^2 / 12 - l^4 / 720)``
+    for ``|l| < 1e-2`` (``lambda`` near 1/2, where the ratio is 0 / 0). ``C``
+    is even in ``l`` (symmetric in ``lambda <-> 1 - lambda``), at least 2, and
+    grows with ``|l|``.
+
+    Parameters
+    ----------
+    logits : tensor of any shape
+        ``logit(lambda)``: the decoder's logits.
+
+    Returns
+    -------
+    Tensor of the same shape: ``log C(sigmoid(logits))``.
+    """
+    logits = ops.convert_to_tensor(logits)
+    small = ops.abs(logits) < 1e-2
+    safe = ops.where(small, ops.ones_like(logits), logits)  # no 0 / 0 in the branch not taken
+    ratio = safe / ops.tanh(safe / 2.0)
+    square = ops.square(logits)
+    series = 2.0 * (1.0 + square / 12.0 - ops.square(square) / 720.0)
+    return ops.log(ops.where(small, series, ratio))
+
+
+def continuous_bernoulli_log_likelihood(x, logits):
+    """``log p(x | lambda)`` of the continuous Bernoulli, summed over pixels, per example.
+
+    Loaiza-Ganem & Cunningham (2019)::
+
+        log p(x | z) = sum_k [x_k log lambda_k + (1 - x_k) log(1 - lambda_k) + log C(lambda_k)]
+
+    with ``lambda = sigmoid(logits)`` the decoder's output: minus
+    :func:`reconstruction_loss_from_logits` (the slides' Bernoulli term) plus
+    :func:`continuous_bernoulli_log_normalizer`. A normalised density of
+    grey-level ``x`` in ``[0, 1]^D``, unlike the slides' term: since every
+    ``log C >= log 2``, it is at least ``D log 2`` (543 nats for MNIST's 784
+    pixels) above the Bernoulli number.
+
+    Parameters
+    ----------
+    x, logits : tensors of shape (..., original_dim), broadcastable
+        Inputs in [0, 1] and the decoder's logits.
+
+    Returns
+    -------
+    Tensor of the broadcast shape without its last axis.
+    """
+    x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
+    return -reconstruction_loss_from_logits(x, logits) + ops.sum(
+        continuous_bernoulli_log_normalizer(logits), axis=-1
+    )
 
 
 def gaussian_reconstruction_loss(x, x_mean, x_log_var):

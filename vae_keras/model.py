@@ -3,8 +3,8 @@
 The code follows the slides "Encoder", "Reparameterization trick", "Decoder",
 "End-to-end Autoencoder" and "Loss function & Train" line by line. The one
 change Keras 3 forces: symbolic ``Model.add_loss`` is gone, so the loss is added
-by a small layer, :class:`VAELossLayer`, whose ``call`` runs
-``self.add_loss(vae_loss(...))`` and passes ``x_decoded_mean`` through.
+by a small layer, :class:`VAELossLayer`, whose ``call`` adds the slides'
+``vae_loss`` with ``self.add_loss`` and passes ``x_decoded_mean`` through.
 
 The model runs on every Keras 3 backend (TensorFlow, JAX, PyTorch): it uses
 ``keras.ops`` only, the sampling ``Lambda`` layer owns its noise generator (so
@@ -72,20 +72,39 @@ def sampling(args, seed_generator: keras.random.SeedGenerator):
 class VAELossLayer(layers.Layer):
     """Adds the slides' loss to the model and returns ``x_decoded_mean`` unchanged.
 
-    ``call([inputs, x_decoded_mean, z_mean, z_log_var])`` runs
-    ``self.add_loss(losses.vae_loss(...))``: slide "Loss function & Train",
-    lines 2-6 (``vae.add_loss(vae_loss)``). The Bernoulli decoder.
+    ``call([inputs, x_decoded_mean, z_mean, z_log_var, x_logits])``: slide "Loss
+    function & Train", lines 2-6 (``vae.add_loss(vae_loss)``), with the Bernoulli
+    decoder. ``vae_loss = K.mean(xent_loss + kl_loss)`` is added as its two
+    batch means, :meth:`reconstruction_term` and the mean of
+    :func:`vae_keras.losses.kl_divergence` (Keras minimises their sum, the
+    same number), so that ``fit`` reports each part on every backend.
+
+    The cross-entropy is computed from the decoder's logits
+    (:func:`vae_keras.losses.reconstruction_loss_from_logits`) on TensorFlow,
+    JAX and PyTorch alike: Keras's ``binary_crossentropy`` of the sigmoid's
+    output uses the logits on TensorFlow only, and elsewhere clips the output to
+    ``[1e-7, 1 - 1e-7]`` (a pixel's loss saturates at 16.1 nats there). A model
+    saved before the logits were an input (four inputs) gets the clipped
+    formula, the same on every backend.
     """
 
     likelihood = "bernoulli"
 
     def reconstruction_loss(self, x, x_decoded_mean):
-        """``-log p(x | z)`` per example: :func:`vae_keras.losses.reconstruction_loss`."""
+        """``-log p(x | z)`` per example from the mean: :func:`losses.reconstruction_loss`."""
         return losses.reconstruction_loss(x, x_decoded_mean)
 
+    def reconstruction_term(self, x, x_decoded_mean, x_logits=None):
+        """``-log p(x | z)`` per example, from the logits where the graph has them."""
+        if x_logits is None:
+            return self.reconstruction_loss(x, x_decoded_mean)
+        return losses.reconstruction_loss_from_logits(x, x_logits)
+
     def call(self, inputs):
-        x, x_decoded_mean, z_mean, z_log_var = inputs
-        self.add_loss(losses.vae_loss(x, x_decoded_mean, z_mean, z_log_var))
+        x, x_decoded_mean, z_mean, z_log_var, *x_logits = inputs
+        reconstruction = self.reconstruction_term(x, x_decoded_mean, *x_logits)
+        self.add_loss(ops.mean(reconstruction))
+        self.add_loss(ops.mean(losses.kl_divergence(z_mean, z_log_var)))
         return x_decoded_mean
 
     def compute_output_shape(self, input_shape):
@@ -99,8 +118,8 @@ class GaussianVAELossLayer(VAELossLayer):
     The decoder's output is ``mu_theta(z)``; ``log sigma^2`` (``x_log_var``) is
     one learned number shared by every pixel, a weight of this layer (so it is
     trained by RMSprop with the rest, saved in checkpoints and ``.keras``
-    files). Adds ``losses.gaussian_vae_loss``: the exact Gaussian negative
-    log-likelihood in nats plus the KL.
+    files). Adds ``losses.gaussian_vae_loss`` as its two batch means: the exact
+    Gaussian negative log-likelihood in nats, and the KL. The logits are not used.
     """
 
     likelihood = "gaussian"
@@ -113,10 +132,8 @@ class GaussianVAELossLayer(VAELossLayer):
         """``-log N(x; mu, sigma^2 I)`` per example: :func:`losses.gaussian_reconstruction_loss`."""
         return losses.gaussian_reconstruction_loss(x, x_decoded_mean, self.x_log_var)
 
-    def call(self, inputs):
-        x, x_mean, z_mean, z_log_var = inputs
-        self.add_loss(losses.gaussian_vae_loss(x, x_mean, self.x_log_var, z_mean, z_log_var))
-        return x_mean
+    def reconstruction_term(self, x, x_decoded_mean, x_logits=None):
+        return self.reconstruction_loss(x, x_decoded_mean)
 
 
 #: The loss layer of each likelihood of :data:`vae_keras.variants.LIKELIHOODS`, by name.
@@ -134,12 +151,11 @@ class VAE(keras.Model):
 
     Built from the functional graph exactly as ``keras.Model(inputs, outputs)``;
     the one addition is that ``fit`` and ``evaluate`` report
-    ``reconstruction_loss`` (the batch mean of the loss layer's
-    ``reconstruction_loss`` of the input and the model's output: the Bernoulli
-    or Gaussian ``-log p(x | z)``) and ``kl_loss`` (the rest of the added loss: the
-    batch mean of :func:`vae_keras.losses.kl_divergence`) beside ``loss``. They are updated in
-    ``compute_loss``, where Keras lets a model update its metrics on every
-    backend (a metric updated inside a layer's ``call`` fails under JAX).
+    ``reconstruction_loss`` and ``kl_loss`` beside ``loss``: the two terms the
+    loss layer added (the batch means of the Bernoulli or Gaussian
+    ``-log p(x | z)`` and of :func:`vae_keras.losses.kl_divergence`). They are
+    updated in ``compute_loss``, where Keras lets a model update its metrics on
+    every backend (a metric updated inside a layer's ``call`` fails under JAX).
     """
 
     def __init__(self, inputs, outputs, name=None, **kwargs):
@@ -166,13 +182,12 @@ class VAE(keras.Model):
         total = super().compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
         )
-        # the loss the layer added (losses.vae_loss); ``total`` is the same, divided by the
-        # number of replicas under a tf.distribute strategy
-        added = ops.sum(ops.stack(self.losses))
-        reconstruction = ops.mean(loss_layer(self).reconstruction_loss(x, y_pred))
+        # the two terms the loss layer added; ``total`` is their sum, divided by the number of
+        # replicas under a tf.distribute strategy
+        reconstruction, kl = self.losses
         batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
-        self.kl_tracker.update_state(added - reconstruction, sample_weight=batch)
+        self.kl_tracker.update_state(kl, sample_weight=batch)
         return total
 
 
@@ -261,11 +276,11 @@ def build_vae(
 
     # Decoder (layers created once, used by vae and generator)
     decoder = architectures.decoder_layers(architecture, image_shape, intermediate_dim)
-    x_decoded_mean = architectures.apply(decoder, z)
+    x_logits, x_decoded_mean = architectures.apply_decoder(decoder, z)
 
     # Loss (slide lines 2-6), added from inside a layer
     loss = LOSS_LAYERS[likelihood](name="vae_loss")
-    x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var])
+    x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var, x_logits])
 
     # End-to-end autoencoder
     vae = VAE(inputs, x_decoded_mean, name="vae")

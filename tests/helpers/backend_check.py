@@ -29,18 +29,54 @@ from vae_keras.training import train  # noqa: E402
 
 out = {"backend": keras.backend.backend(), "keras": keras.__version__}
 
-# 1. The added loss: 784 x BCE + KL, per example, averaged, against numpy
+# 1. The added loss, from the same weights, batch and noise on every backend: the model's
+# layers with epsilon an input (the sampling layer's own noise differs by backend), eager and
+# compiled; 200 of the 784 outputs saturated (logits of +/-20, where sigmoid rounds to 0 or 1)
+from vae_keras import architectures  # noqa: E402
+from vae_keras.model import build_vae, reparameterize  # noqa: E402
+
 rng = np.random.default_rng(0)
+models = build_vae(latent_dim=2, seed=0, compile=False)
+weights = [rng.normal(0.0, 0.05, w.shape).astype("float32") for w in models.vae.get_weights()]
+models.vae.set_weights(weights)
+logits_layer = models.vae.get_layer("decoder_logits")
+kernel, bias = (np.array(w) for w in logits_layer.get_weights())
+kernel[:, :200] = 0.0
+bias[:200] = np.where(np.arange(200) % 2, 20.0, -20.0)
+logits_layer.set_weights([kernel, bias])
 x = rng.random((16, 784)).astype("float32")
-p = rng.uniform(0.01, 0.99, (16, 784)).astype("float32")
-z_mean, z_log_var = rng.standard_normal((2, 16, 2)).astype("float32")
-bce = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=1, dtype=np.float64)
-kl = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=1, dtype=np.float64)
-layer = vae_model.VAELossLayer()
-passed = layer([x, p, z_mean, z_log_var])
-out["added_loss"] = float(keras.ops.convert_to_numpy(layer.losses[0]))
-out["numpy_loss"] = float(np.mean(bce + kl))
-out["passes_through"] = bool(np.array_equal(keras.ops.convert_to_numpy(passed), p))
+epsilon = rng.standard_normal((16, 2)).astype("float32")
+vae = models.vae
+x_in, eps_in = keras.Input((784,)), keras.Input((2,))
+h = vae.get_layer("encoder_h")(x_in)
+z_mean, z_log_var = vae.get_layer("z_mean")(h), vae.get_layer("z_log_var")(h)
+decoder = [vae.get_layer(n) for n in ("decoder_h", "decoder_logits", "decoder_mean")]
+x_logits, x_mean = architectures.apply_decoder(decoder, reparameterize(z_mean, z_log_var, eps_in))
+probe = keras.Model(
+    [x_in, eps_in], vae.get_layer("vae_loss")([x_in, x_mean, z_mean, z_log_var, x_logits])
+)
+probe([x, epsilon])
+out["added_terms"] = [float(keras.ops.convert_to_numpy(t)) for t in probe.losses]
+probe.compile()  # the backend's default (XLA on TensorFlow and JAX)
+out["compiled_loss"] = float(probe.evaluate([x, epsilon], verbose=0, batch_size=16))
+with np.errstate(over="ignore"):
+
+    def dense(name, inputs):
+        w, b = (np.asarray(v, np.float64) for v in vae.get_layer(name).get_weights())
+        return inputs @ w + b
+
+    h64 = np.maximum(dense("encoder_h", x.astype(np.float64)), 0.0)
+    mu, lv = dense("z_mean", h64), dense("z_log_var", h64)
+    l64 = dense("decoder_logits", np.maximum(dense("decoder_h", mu + np.exp(lv / 2) * epsilon), 0))
+    bce = np.sum(np.logaddexp(0.0, l64) - x * l64, axis=1)  # -x log s(l) - (1-x) log(1-s(l))
+    kl = -0.5 * np.sum(1 + lv - mu**2 - np.exp(lv), axis=1)
+out["numpy_terms"] = [float(bce.mean()), float(kl.mean())]
+out["saturated"] = float(np.abs(l64[:, :200]).min())
+clipped = keras.ops.convert_to_numpy(probe.predict([x, epsilon], verbose=0, batch_size=16))
+out["clipped_reconstruction"] = float(
+    np.mean(keras.ops.convert_to_numpy(vae_model.losses.reconstruction_loss(x, clipped)))
+)
+out["passes_through"] = bool(np.allclose(clipped, 1 / (1 + np.exp(-l64)), rtol=1e-5, atol=1e-6))
 
 # 1b. The sampling noise: N(0, 1) and U[0, 1) (Kolmogorov-Smirnov), the generator advancing
 from scipy import stats  # noqa: E402

@@ -24,6 +24,7 @@ def results_table(results: dict[str, Any]) -> str:
         *training_table(results),
         *fid_table(results),
         *likelihood_table(results),
+        *study_table(results),
         *quality_table(results),
         *architectures_table(results),
         *steps_table(results),
@@ -82,15 +83,49 @@ def likelihood_table(results: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "",
-        f"| log-likelihood on MNIST test (nats/image){measured_on(results, 'likelihood')} "
-        "| ELBO | importance-weighted bound | k |",
-        "|---|---|---|---|",
+        f"| MNIST test, nats/image{measured_on(results, 'likelihood')} "
+        "| slides' Bernoulli score: ELBO | its IW bound "
+        "| continuous Bernoulli log-likelihood: ELBO | its IW bound | k |",
+        "|---|---|---|---|---|---|",
     ]
     for r in like:
+        cb = f"{r['cb_elbo']:.2f} | {r['cb_iw_bound']:.2f}" if "cb_elbo" in r else "not measured | "
         lines.append(
             f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
-            f"| {r['iw_bound']:.2f} | {r['k']} |"
+            f"| {r['iw_bound']:.2f} | {cb} | {r['k']} |"
         )
+    return lines
+
+
+def study_table(results: dict[str, Any]) -> list[str]:
+    """The study's README table: one line per latent size."""
+    study = results.get("fid_latent_size")
+    if not study:
+        return []
+    closest = study["closest"]
+    lines = [
+        "",
+        "FID study (`scripts/fid_latent_size.py`): the slides' model against its latent size, "
+        "mean ± std over training seeds (the ± is the spread over seeds):",
+        "",
+        "| latent size | seeds | FID vs test | FID vs train (60,000) "
+        "| ELBO, Bernoulli score | ELBO, continuous Bernoulli |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(value: dict[str, float], digits: int = 2) -> str:
+        return f"{value['mean']:.{digits}f} ± {value['std']:.{digits}f}"
+
+    for row in study["rows"]:
+        lines.append(
+            f"| {row['latent_dim']} | {len(row['seeds'])} | {cell(row['fid_test'])} "
+            f"| {cell(row['fid_train'])} | {cell(row['elbo'], 1)} | {cell(row['cb_elbo'], 1)} |"
+        )
+    lines += [
+        "",
+        f"Closest to the slides' {study['slides']}: latent {closest['latent_dim']} against the "
+        f"{closest['reference']} set, {closest['mean']:.2f} ± {closest['std']:.2f}.",
+    ]
     return lines
 
 
