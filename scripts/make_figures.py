@@ -10,6 +10,7 @@ the others, ending with the command that trains each missing run:
   python scripts/train_mnist.py --architecture conv            (MNIST: conv vs dense)
   python scripts/train_cifar10.py --architecture conv --likelihood gaussian
                                                                (CIFAR-10: conv Gaussian vs dense)
+  python scripts/fid_latent_size.py                            (the FID study: 15 runs, d = 2..32)
 
 --only draws just the named figures or steps and needs only their runs (a missing
 one is then an error, before anything is written). results.json keeps what earlier
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
         nargs="+",
         default=None,
         help="run only these steps: figure names, or fid, fid_maps, sample_quality, likelihood, "
-        "mnist_architectures",
+        "mnist_architectures, fid_latent_size",
     )
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz and cifar10.npz")
     parser.add_argument(
@@ -177,6 +178,13 @@ def main(argv=None) -> int:
     mnist_conv = variant(
         "train_mnist.py", args.mnist_conv, "mnist-latent2-conv", "--architecture", "conv"
     )
+    from vae_keras.chain import STUDY_LATENTS, STUDY_SEEDS, study_run_name, study_train_options
+
+    study = [
+        variant("train_mnist.py", None, study_run_name(d, s), *study_train_options(d, s))
+        for d in STUDY_LATENTS
+        for s in STUDY_SEEDS
+    ]
     classifier = Path(args.classifier) if args.classifier else runs / "mnist-classifier"
     config = ReportConfig(
         mnist2=specs(args.mnist2, 2),
@@ -184,6 +192,7 @@ def main(argv=None) -> int:
         cifar=cifar,
         mnist_conv=mnist_conv,
         cifar_conv=cifar_conv,
+        study=study,
         out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,

@@ -19,59 +19,25 @@ from pathlib import Path
 from vae_keras.cli import guarded
 
 
-def recorded_seconds(path: Path) -> float | None:
-    """The set-up's seconds that `make venv` wrote, or None (unknown) if absent or unreadable."""
-    try:
-        return float(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--list", action="store_true", help="print the steps and exit")
     parser.add_argument(
         "--compare",
         action="store_true",
         help="run the architecture comparison's steps (make compare) instead",
     )
-    parser.add_argument("--results", default="figures/results.json", help="results.json to extend")
-    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
-    parser.add_argument(
-        "--setup-file",
-        default=".venv/.setup-seconds",
-        help="where `make venv` recorded the set-up's seconds (recorded as unknown if absent)",
-    )
+    from vae_keras.chain import add_chain_options
+
+    add_chain_options(parser)
     args = parser.parse_args(argv)
 
-    from vae_keras.chain import (
-        COMPARE_STEPS,
-        REPRODUCE_STEPS,
-        ChainFailed,
-        record_chain,
-        run_chain,
-        shown,
-        step_table,
-    )
+    from vae_keras.chain import COMPARE_STEPS, REPRODUCE_STEPS, run_and_record
 
     steps, key = (COMPARE_STEPS, "compare") if args.compare else (REPRODUCE_STEPS, "reproduce")
-    if args.list:
-        print("\n".join(shown(step) for step in steps))
-        return 0
-    try:
-        timings = run_chain(steps)
-    except ChainFailed as exc:
-        if exc.timings:
-            print(step_table(exc.timings))
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.code
-    print("\nWall time of each step:\n" + step_table(timings))
-    setup_seconds = recorded_seconds(Path(args.setup_file))
-    record_chain(Path(args.results), timings, setup_seconds, Path(args.readme), key)
-    print(f"Step table written to {args.results} and {args.readme}")
-    return 0
+    paths = (Path(args.results), Path(args.readme), Path(args.setup_file))
+    return run_and_record(steps, key, *paths, list_only=args.list)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run_script, write_npz
 from matplotlib.image import imread
@@ -60,14 +61,20 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         "--quick", "--runs-dir", str(runs), "--out", str(out), data_dir=data_dir
     )
     assert result.returncode == 0, result.stderr
-    # every figure but the architecture comparison's, whose conv runs these tiny runs lack
-    # (tests/test_variants.py draws it): skipped, with the commands that train them
-    drawn = [name for name in FIGURES if name != "cifar10_architectures"]
+    # every figure but the architecture comparison's and the FID study's, whose conv runs and
+    # latent sizes these tiny runs lack (tests/test_variants.py and test_the_fid_study_... draw
+    # them): skipped, with the commands that train them
+    drawn = [name for name in FIGURES if name not in ("cifar10_architectures", "fid_latent_size")]
     for name in drawn:
         image = imread(out / f"{name}.png")
         assert image.shape[0] > 200 and image.shape[1] > 200, name
     assert "  mnist_architectures: needs" in result.stdout
     assert "  cifar10_architectures: needs" in result.stdout
+    # the study's 11 missing runs are one command, not eleven
+    assert "  fid_latent_size: needs 11 more runs; `python scripts/fid_latent_size.py`" in (
+        result.stdout
+    )
+    assert "--latent-dim 32" not in result.stdout
     results = json.loads((out / "results.json").read_text())
     assert results["quick"] is True and set(results["figures"]) == set(drawn)
     assert {"date", "machine", "versions", "training", "fid"} <= set(results)
@@ -82,7 +89,8 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         "old table" not in text and text.startswith("# title") and text.rstrip().endswith("after")
     )
     assert results_table(results) in text
-    compared = ("mnist_architectures", "cifar10_architectures")  # skipped: no conv runs here
+    # skipped: no conv runs and no latent sizes 4, 16, 32 here
+    compared = ("mnist_architectures", "cifar10_architectures", "fid_latent_size")
     ran = [name for name in STEP_NAMES if name not in compared]
     assert [s["step"] for s in results["report_steps"]] == ran  # all the others, in order
     assert all(s["seconds"] >= 0 for s in results["report_steps"])
@@ -267,3 +275,49 @@ def test_unknown_figure_is_refused(tiny_runs, tmp_path):
     _, data_dir, runs = tiny_runs
     result = run_make_figures("--only", "nope", data_dir=data_dir)
     assert result.returncode == 2 and "unknown figure(s) or step(s) ['nope']" in result.stderr
+
+
+def test_the_fid_study_measures_every_run_and_summarises_each_latent_size(tiny_runs, tmp_path):
+    """The study step on the tiny runs (latent 2: one seed, latent 8: three): per run, FID
+    against test and train and both ELBOs; per latent size, the seeds' values, mean and std;
+    the figure; the README table; the configuration closest to 8.04."""
+    from vae_keras.report import ReportConfig, RunSpec, make_report, results_table
+
+    root, data_dir, runs = tiny_runs
+    names = ["mnist-latent2", "mnist-latent8", "mnist-latent8-seed1", "mnist-latent8-seed2"]
+    config = ReportConfig(
+        mnist2=[],
+        mnist8=[],
+        cifar=None,
+        out_dir=tmp_path,
+        data_dir=str(data_dir),
+        fid_samples=300,
+        only=["fid_latent_size"],
+        quick=True,
+        study=[RunSpec(runs / name, f"train {name}") for name in names],
+        log=lambda line: None,
+    )
+    results = make_report(config)
+    study = results["fid_latent_size"]
+    assert [r["run_dir"] for r in study["runs"]] == [str(runs / n) for n in names]
+    for row in study["runs"]:
+        assert row["fid_test"] > 0 and row["fid_train"] > 0 and row["fid_test"] != row["fid_train"]
+        assert row["cb_elbo"] > row["elbo"] + 784 * math.log(2)
+    two, eight = study["rows"]
+    assert (two["latent_dim"], two["seeds"]) == (2, [0])
+    assert (eight["latent_dim"], eight["seeds"]) == (8, [0, 1, 2])
+    fids = [r["fid_test"] for r in study["runs"][1:]]
+    assert eight["fid_test"]["values"] == fids
+    assert eight["fid_test"]["mean"] == pytest.approx(np.mean(fids))
+    assert eight["fid_test"]["std"] == pytest.approx(np.std(fids, ddof=1))
+    assert two["fid_test"]["std"] == 0.0
+    closest = study["closest"]
+    best = min(
+        abs(row[f"fid_{ref}"]["mean"] - 8.04) for row in study["rows"] for ref in ("test", "train")
+    )
+    assert abs(closest["mean"] - 8.04) == pytest.approx(best)
+    image = imread(tmp_path / "fid_latent_size.png")
+    assert image.shape[1] > 800 and image.std() > 0.05
+    table = results_table(results)
+    assert f"{eight['fid_train']['mean']:.2f} ± {eight['fid_train']['std']:.2f}" in table
+    assert "spread over seeds" in table

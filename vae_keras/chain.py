@@ -54,6 +54,36 @@ COMPARE_STEPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: The FID study (:mod:`vae_keras.report.study`): the slides' model with these latent sizes
+#: and training seeds (latent 2 and 8 are the main protocol's runs, which ``make reproduce``
+#: trains too).
+STUDY_LATENTS = (2, 4, 8, 16, 32)
+STUDY_SEEDS = (0, 1, 2)
+
+
+def study_run_name(latent_dim: int, seed: int) -> str:
+    """``mnist-latent8``, ``mnist-latent8-seed1``: train_mnist.py's default run directories."""
+    return f"mnist-latent{latent_dim}" + (f"-seed{seed}" if seed else "")
+
+
+def study_train_options(latent_dim: int, seed: int) -> tuple[str, ...]:
+    """train_mnist.py's options for one study run (its default directory)."""
+    latent = () if latent_dim == 2 else ("--latent-dim", str(latent_dim))
+    return (*latent, *(("--seed", str(seed)) if seed else ()))
+
+
+#: ``make fid-study`` (``scripts/fid_latent_size.py``): every study run (each returns at once
+#: when it is trained), then the report's ``fid_latent_size`` step.
+STUDY_STEPS: tuple[tuple[str, ...], ...] = (
+    *(
+        ("scripts/train_mnist.py", *study_train_options(d, s), "--verbose", "2")
+        for d in STUDY_LATENTS
+        for s in STUDY_SEEDS
+    ),
+    ("scripts/make_figures.py", "--only", "fid_latent_size"),
+)
+
+
 def shown(step: Sequence[str]) -> str:
     """The step as the README shows it: ``python scripts/train_mnist.py --latent-dim 2``."""
     return " ".join(("python", *step))
@@ -114,7 +144,8 @@ def record_chain(
 ) -> dict[str, Any]:
     """Add ``key`` (date, steps, total, set-up) to results.json; rewrite the README table.
 
-    ``key`` is ``"reproduce"`` for ``make reproduce``, ``"compare"`` for ``make compare``.
+    ``key`` is ``"reproduce"`` for ``make reproduce``, ``"compare"`` for ``make compare``,
+    ``"fid_study"`` for ``make fid-study``.
     """
     from vae_keras.atomic import write_json_atomic
     from vae_keras.report import load_results, update_readme, utc_timestamp
@@ -130,3 +161,51 @@ def record_chain(
     if readme is not None:
         update_readme(readme, results)
     return results
+
+
+def add_chain_options(parser) -> None:
+    """The options every chain script takes: ``--list``, ``--results``, ``--readme``,
+    ``--setup-file``."""
+    parser.add_argument("--list", action="store_true", help="print the steps and exit")
+    parser.add_argument("--results", default="figures/results.json", help="results.json to extend")
+    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
+    parser.add_argument(
+        "--setup-file",
+        default=".venv/.setup-seconds",
+        help="where `make venv` recorded the set-up's seconds (recorded as unknown if absent)",
+    )
+
+
+def recorded_seconds(path: Path) -> float | None:
+    """The set-up's seconds that `make venv` wrote, or None (unknown) if absent or unreadable."""
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_and_record(
+    steps: Sequence[Sequence[str]],
+    key: str,
+    results: Path,
+    readme: Path | None,
+    setup_file: Path,
+    list_only: bool = False,
+) -> int:
+    """What ``scripts/reproduce.py`` and ``scripts/fid_latent_size.py`` do: :func:`run_chain`,
+    print the step table, :func:`record_chain` under ``key``; the exit code. With
+    ``list_only``, print the steps instead."""
+    if list_only:
+        print("\n".join(shown(step) for step in steps))
+        return 0
+    try:
+        timings = run_chain(steps)
+    except ChainFailed as exc:
+        if exc.timings:
+            print(step_table(exc.timings))
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    print("\nWall time of each step:\n" + step_table(timings))
+    record_chain(results, timings, recorded_seconds(setup_file), readme, key)
+    print(f"Step table written to {results}" + (f" and {readme}" if readme else ""))
+    return 0

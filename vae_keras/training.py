@@ -45,25 +45,38 @@ from vae_keras.runs import RunConfig, RunError
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """How fast training runs; none of these changes what is trained.
+    """How fast training runs: the same model, loss, optimizer and number of steps.
+
+    Two of them also change which random numbers a run draws, so its weights
+    (not its expected quality) differ from a run with the defaults:
+    ``pipeline="numpy"`` (another batch order) and ``jit_compile=False`` (on
+    TensorFlow, XLA and plain TensorFlow draw other sampling noise from the same
+    seed). ``steps_per_execution`` and ``fuse_steps`` change neither the batches
+    nor the noise (tested: the same history to float32 rounding); ``distribute``
+    splits each batch over replicas (each draws its own noise; the sums are
+    reduced in another order).
 
     Attributes
     ----------
     pipeline
         ``"seeded"`` (default): the batches of :func:`seeded_batches` (on
         TensorFlow a ``tf.data`` pipeline). ``"numpy"``: the slides' plain
-        ``fit(x_train, shuffle=True)`` on arrays (then a resumed run no longer
-        repeats the uninterrupted one exactly).
+        ``fit(x_train, shuffle=True)`` on arrays: another batch order (and a
+        resumed run no longer repeats the uninterrupted one exactly).
     jit_compile
         Compile the train step (XLA on TensorFlow and JAX; ``True`` by
-        default). PyTorch always runs eagerly here.
+        default). PyTorch always runs eagerly here. On TensorFlow, ``False``
+        draws other sampling noise (XLA's random-number kernels are not plain
+        TensorFlow's).
     steps_per_execution
         Gradient steps per call into the compiled function, rounded to a
-        divisor of the steps per epoch (the number of steps is unchanged).
+        divisor of the steps per epoch (the number of steps, the batches and
+        the noise are unchanged).
     fuse_steps
         TensorFlow: run the steps of one call inside one compiled loop
         (:func:`vae_keras.tf_speed.fuse_train_steps`, ``True`` by default).
-        Applies to the seeded pipeline without ``distribute``.
+        Applies to the seeded pipeline without ``distribute``; the same batches
+        and noise.
     distribute
         ``None``; ``"mirrored"``: data parallel over all local GPUs (or CPU
         devices), with ``tf.distribute.MirroredStrategy`` on TensorFlow and

@@ -28,7 +28,7 @@ from typing import Any
 
 from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
-from vae_keras.report import architectures, figures, pipeline, quality
+from vae_keras.report import architectures, figures, pipeline, quality, study
 from vae_keras.report.context import (
     CIFAR_FIGURES,
     FID_FIGURES,
@@ -36,6 +36,7 @@ from vae_keras.report.context import (
     MNIST_FIGURES,
     QUALITY_FIGURES,
     SLIDES_FID,
+    STUDY_FIGURES,
     Report,
     ReportConfig,
     RunSpec,
@@ -62,6 +63,7 @@ from vae_keras.report.pipeline import (
     first_of_each,
     mnist_comparison_runs,
     quality_runs,
+    study_runs,
 )
 from vae_keras.report.records import benchmark_header, environment, package_versions, utc_timestamp
 from vae_keras.report.results import load_results, merge_previous
@@ -105,6 +107,14 @@ STEPS: tuple[Step, ...] = (
         optional=first_mnist8,
     ),
     Step("likelihood", quality.likelihood, (), first_of_each, ("mnist",)),
+    Step(
+        "fid_latent_size",
+        study.fid_latent_size,
+        STUDY_FIGURES,
+        study_runs,
+        ("mnist",),
+        makes_runs="python scripts/fid_latent_size.py",
+    ),
     Step(
         "mnist_architectures",
         architectures.mnist_architectures,
@@ -152,6 +162,7 @@ __all__ = [
     "MNIST_FIGURES",
     "Plan",
     "QUALITY_FIGURES",
+    "STUDY_FIGURES",
     "README_END",
     "README_START",
     "Report",
@@ -178,6 +189,7 @@ __all__ = [
     "package_versions",
     "plan_report",
     "quality_runs",
+    "study_runs",
     "replace_block",
     "results_table",
     "steps_table",

@@ -26,11 +26,13 @@ MNIST_FIGURES = (
 CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions", "cifar10_architectures")
 FID_FIGURES = ("fid_mean_variance", "fid_differences")
 QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
+STUDY_FIGURES = ("fid_latent_size",)
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
     *FID_FIGURES,
     *QUALITY_FIGURES,
+    *STUDY_FIGURES,
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
 )
@@ -73,6 +75,8 @@ class ReportConfig:
     #: CIFAR-10 conv-Gaussian (with ``cifar``).
     mnist_conv: RunSpec | None = None
     cifar_conv: RunSpec | None = None
+    #: The FID study's runs (:mod:`vae_keras.report.study`): every latent size and seed.
+    study: Sequence[RunSpec] = ()
     log: Callable[[str], None] = print
 
 

@@ -130,37 +130,58 @@ def study_table(results: dict[str, Any]) -> list[str]:
 
 
 def quality_table(results: dict[str, Any]) -> list[str]:
-    """FID, FID-infinity, KID, precision and recall in each feature space."""
+    """FID, FID-infinity, KID, precision and recall in each feature space; the spread over
+    training seeds and KID's within-run spread in columns of their own."""
     quality = results.get("sample_quality")
     if not quality:
         return []
     lines = [
         "",
         f"Sample quality against the MNIST test set{measured_on(results, 'sample_quality')} "
-        f"({quality['n']} images per row; mean ± std over the training seeds; KID x 1000):",
+        f"({quality['n']} images per row; KID x 1000). Model rows: mean ± standard deviation "
+        '**over the training seeds** (one run per seed). "KID within run": the standard '
+        "deviation of KID over its subsets **inside one run** (for the model rows the mean of "
+        "the runs' values, and its range); the reference row is one set of images, so it has "
+        "no spread over seeds.",
         "",
-        "| features | rows | FID | FID-infinity | KID x 1000 | precision | recall |",
-        "|---|---|---|---|---|---|---|",
+        "| features | rows | FID | FID-infinity | KID x 1000 | KID within run x 1000 "
+        "| precision | recall |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for space, rows in quality["rows"].items():
         ref = next(r for r in rows if r["name"].startswith("MNIST train"))
         lines.append(
             f"| {space} | MNIST train vs test | {ref['fid']:.2f} "
-            f"| {ref['fid_infinity']['value']:.2f} "
-            f"| {1000 * ref['kid']['mean']:.2f} ± {1000 * ref['kid']['std']:.2f} "
-            f"| {ref['precision']:.3f} | {ref['recall']:.3f} |"
+            f"| {ref['fid_infinity']['value']:.2f} | {1000 * ref['kid']['mean']:.2f} "
+            f"| {1000 * ref['kid']['std']:.2f} | {ref['precision']:.3f} | {ref['recall']:.3f} |"
         )
         for latent in ("latent2", "latent8"):
             q = quality["summary"][f"{space} {latent}"]
+            within = q.get("kid_within_run")
 
             def cell(m, scale=1.0, digits=2, q=q):
                 return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
 
+            spread = (
+                f"{1000 * within['mean']:.2f} ({1000 * within['min']:.2f}-"
+                f"{1000 * within['max']:.2f})"
+                if within
+                else "not measured"
+            )
             lines.append(
                 f"| {space} | ours, {latent} ({q['fid']['n']} runs) | {cell('fid')} "
-                f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {cell('precision', 1, 3)} "
-                f"| {cell('recall', 1, 3)} |"
+                f"| {cell('fid_infinity')} | {cell('kid', 1000)} | {spread} "
+                f"| {cell('precision', 1, 3)} | {cell('recall', 1, 3)} |"
             )
+    classifier = quality.get("classifier")
+    if classifier and classifier.get("test_accuracy") is not None:
+        lines += [
+            "",
+            f"The classifier features come from `{classifier['run_dir']}` "
+            f"(`scripts/train_classifier.py`, seed {classifier['seed']}, "
+            f"{classifier['epochs']} epochs): test accuracy "
+            f"{100 * classifier['test_accuracy']:.2f} %.",
+        ]
     return lines
 
 

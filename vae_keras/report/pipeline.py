@@ -55,6 +55,10 @@ def cifar_comparison_runs(config: ReportConfig) -> list[RunSpec]:
     return [*cifar_run(config), *([config.cifar_conv] if config.cifar_conv else [])]
 
 
+def study_runs(config: ReportConfig) -> list[RunSpec]:
+    return list(config.study)
+
+
 def quality_runs(config: ReportConfig) -> list[RunSpec]:
     return [*config.mnist2, *config.mnist8, config.classifier]
 
@@ -64,7 +68,9 @@ class Step:
     """One figure or measurement of the report: its function, the figures it draws, its needs.
 
     ``runs`` gives the runs the step cannot do without, ``optional`` those it
-    uses where they exist; ``datasets`` the data sets it reads.
+    uses where they exist; ``datasets`` the data sets it reads. ``makes_runs``, if
+    given, is the one command that trains all of the step's runs, named instead of
+    each missing run's own command when the step is skipped.
     """
 
     name: str
@@ -73,6 +79,7 @@ class Step:
     runs: Callable[[ReportConfig], list[RunSpec]] = no_runs
     datasets: tuple[str, ...] = ()
     optional: Callable[[ReportConfig], list[RunSpec]] = no_runs
+    makes_runs: str | None = None
 
     def wanted(self, config: ReportConfig) -> bool:
         if "cifar10" in self.datasets and config.cifar is None:  # --no-cifar
@@ -111,11 +118,18 @@ class Plan:
             return []
         lines = [f"Skipped {len(self.skipped)} step(s) whose runs are missing:"]
         for step, missing in self.skipped:
-            lines.append(f"  {step.name}: needs {', '.join(str(s.path) for s in missing)}")
-        missing = {s for _, specs in self.skipped for s in specs}
+            if step.makes_runs:
+                lines.append(
+                    f"  {step.name}: needs {len(missing)} more runs; `{step.makes_runs}` "
+                    "trains them and runs the step"
+                )
+            else:
+                lines.append(f"  {step.name}: needs {', '.join(str(s.path) for s in missing)}")
+        missing = {s for step, specs in self.skipped if not step.makes_runs for s in specs}
         commands = dict.fromkeys(s.command for s in self.known if s in missing)
-        lines.append("To draw them, train the missing runs, then run make_figures.py again:")
-        lines += [f"  {command}" for command in commands]
+        if commands:
+            lines.append("To draw them, train the missing runs, then run make_figures.py again:")
+            lines += [f"  {command}" for command in commands]
         return lines
 
 
@@ -149,7 +163,12 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
     runs = [spec for step in steps for spec in step.runs(config)]
     runs += [spec for step in steps for spec in step.optional(config) if spec.exists()]
     runs = [spec for spec in dict.fromkeys(runs) if spec.marker == STATE_FILE]  # VAE runs
-    known = [*quality_runs(config), *mnist_comparison_runs(config), *cifar_comparison_runs(config)]
+    known = [
+        *quality_runs(config),
+        *mnist_comparison_runs(config),
+        *cifar_comparison_runs(config),
+        *study_runs(config),
+    ]
     return Plan(steps, skipped, datasets, runs, known)
 
 

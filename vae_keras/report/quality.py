@@ -114,9 +114,23 @@ def sample_quality(r: Report) -> None:
         "features": list(spaces),
         "n": n,
         "sample_seed": seed,
+        "classifier": classifier_record(config.classifier.path),
         "rows": rows,
         "summary": summary,
     }
+
+
+def classifier_record(run_dir) -> dict[str, Any]:
+    """What the classifier behind the ``classifier`` features is: its run, test accuracy, seed
+    and epochs (from the ``result.json`` that ``train_classifier.py`` wrote)."""
+    from vae_keras.classifier import RESULT_FILE, read_result
+
+    try:
+        result = read_result(run_dir)
+    except (OSError, ValueError):
+        return {"run_dir": str(run_dir), "test_accuracy": None, "note": f"no {RESULT_FILE}"}
+    keys = ("test_accuracy", "epochs", "batch_size", "seed")
+    return {"run_dir": str(run_dir), **{k: result.get(k) for k in keys}}
 
 
 def likelihood(r: Report) -> None:
@@ -178,7 +192,9 @@ def quality_rows(
 
 
 def quality_summary(r: Report, rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Mean and std of each metric over the latent-2 runs and over the latent-8 runs."""
+    """Mean and std of each metric over the latent-2 runs and over the latent-8 runs (the
+    spread over training seeds), and ``kid_within_run``: the mean and std over those runs of
+    each run's own KID std (the spread over KID's subsets, within one run)."""
     from vae_keras.metrics import METRICS
 
     def value(row: dict[str, Any], metric: str) -> float:
@@ -191,6 +207,11 @@ def quality_summary(r: Report, rows: dict[str, list[dict[str, Any]]]) -> dict[st
             names = {str(run.run_dir) for run in runs}
             picked = [row for row in space_rows if row["name"] in names]
             summary[f"{space} {latent}"] = {
-                m: mean_std([value(row, m) for row in picked]) for m in METRICS
+                **{m: mean_std([value(row, m) for row in picked]) for m in METRICS},
+                "kid_within_run": {
+                    **mean_std(within := [row["kid"]["std"] for row in picked]),
+                    "min": min(within),
+                    "max": max(within),
+                },
             }
     return summary
