@@ -123,3 +123,40 @@ def test_make_compare_trains_the_runs_that_the_comparison_steps_read(tmp_path):
     assert "python scripts/train_mnist.py --architecture conv" in missing.stderr
     assert "--architecture conv --likelihood gaussian" in missing.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_make_fid_study_trains_every_study_run_that_its_report_step_reads(tmp_path):
+    """`make fid-study` (fid_latent_size.py): 15 trainings into the default run directories that
+    make_figures.py's fid_latent_size step reads (the main protocol's six among them), then
+    that step; listed by --list, recorded as "fid_study"."""
+    from vae_keras.cli import default_run_dir
+    from vae_keras.report import STEP_NAMES
+
+    result = run_script("scripts/fid_latent_size.py", "--list")
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [chain.shown(s) for s in chain.STUDY_STEPS]
+    assert "$(PY) scripts/fid_latent_size.py" in (ROOT / "Makefile").read_text()
+    def run_of(step):
+        latent = int(step[step.index("--latent-dim") + 1]) if "--latent-dim" in step else 2
+        seed = int(step[step.index("--seed") + 1]) if "--seed" in step else 0
+        return latent, seed
+
+    trained = []
+    for step in chain.STUDY_STEPS[:-1]:
+        assert step[0] == "scripts/train_mnist.py"
+        latent, seed = run_of(step)
+        assert default_run_dir("runs/mnist-latent{latent_dim}", latent, seed) == (
+            f"runs/{chain.study_run_name(latent, seed)}"
+        )
+        trained.append((latent, seed))
+    assert trained == [(d, s) for d in (2, 4, 8, 16, 32) for s in (0, 1, 2)]
+    main = {run_of(s) for s in chain.REPRODUCE_STEPS if s[0] == "scripts/train_mnist.py"}
+    assert len(main) == 6 and main <= set(trained)  # make reproduce's runs are reused
+    assert chain.STUDY_STEPS[-1][-1] == "fid_latent_size" and "fid_latent_size" in STEP_NAMES
+    # its report step with none of the runs: one error naming each run's command, nothing written
+    (tmp_path / "runs").mkdir()
+    missing = run_script("scripts/make_figures.py", "--only", "fid_latent_size", "--runs-dir",
+                         tmp_path / "runs", "--out", tmp_path / "out", "--no-readme")  # fmt: skip
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "--latent-dim 32 --seed 2" in missing.stderr
+    assert not (tmp_path / "out").exists()
