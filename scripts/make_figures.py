@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     mnist_conv = variant(
         "train_mnist.py", args.mnist_conv, "mnist-latent2-conv", "--architecture", "conv"
     )
-    from vae_keras.chain import STUDY_LATENTS, STUDY_SEEDS, study_run_name, study_train_options
+    from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_run_name, study_train_options
 
     study = [
         variant("train_mnist.py", None, study_run_name(d, s), *study_train_options(d, s))

@@ -129,6 +129,7 @@ def test_make_fid_study_trains_every_study_run_that_its_report_step_reads(tmp_pa
     """`make fid-study` (fid_latent_size.py): 15 trainings into the default run directories that
     make_figures.py's fid_latent_size step reads (the main protocol's six among them), then
     that step; listed by --list, recorded as "fid_study"."""
+    from vae_keras import variants
     from vae_keras.cli import default_run_dir
     from vae_keras.report import STEP_NAMES
 
@@ -136,6 +137,7 @@ def test_make_fid_study_trains_every_study_run_that_its_report_step_reads(tmp_pa
     assert result.returncode == 0
     assert result.stdout.splitlines() == [chain.shown(s) for s in chain.STUDY_STEPS]
     assert "$(PY) scripts/fid_latent_size.py" in (ROOT / "Makefile").read_text()
+
     def run_of(step):
         latent = int(step[step.index("--latent-dim") + 1]) if "--latent-dim" in step else 2
         seed = int(step[step.index("--seed") + 1]) if "--seed" in step else 0
@@ -146,7 +148,7 @@ def test_make_fid_study_trains_every_study_run_that_its_report_step_reads(tmp_pa
         assert step[0] == "scripts/train_mnist.py"
         latent, seed = run_of(step)
         assert default_run_dir("runs/mnist-latent{latent_dim}", latent, seed) == (
-            f"runs/{chain.study_run_name(latent, seed)}"
+            f"runs/{variants.study_run_name(latent, seed)}"
         )
         trained.append((latent, seed))
     assert trained == [(d, s) for d in (2, 4, 8, 16, 32) for s in (0, 1, 2)]

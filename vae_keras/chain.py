@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_keras.progress import format_seconds
+from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_train_options
 
 #: ``make reproduce``: the six MNIST runs of the FID table, CIFAR-10, the classifier, the
 #: figures (``--verbose 2``: one line per epoch, so that the log stays readable).
@@ -52,24 +53,6 @@ COMPARE_STEPS: tuple[tuple[str, ...], ...] = (
     ),  # fmt: skip
     ("scripts/make_figures.py", "--only", "mnist_architectures", "cifar10_architectures"),
 )
-
-
-#: The FID study (:mod:`vae_keras.report.study`): the slides' model with these latent sizes
-#: and training seeds (latent 2 and 8 are the main protocol's runs, which ``make reproduce``
-#: trains too).
-STUDY_LATENTS = (2, 4, 8, 16, 32)
-STUDY_SEEDS = (0, 1, 2)
-
-
-def study_run_name(latent_dim: int, seed: int) -> str:
-    """``mnist-latent8``, ``mnist-latent8-seed1``: train_mnist.py's default run directories."""
-    return f"mnist-latent{latent_dim}" + (f"-seed{seed}" if seed else "")
-
-
-def study_train_options(latent_dim: int, seed: int) -> tuple[str, ...]:
-    """train_mnist.py's options for one study run (its default directory)."""
-    latent = () if latent_dim == 2 else ("--latent-dim", str(latent_dim))
-    return (*latent, *(("--seed", str(seed)) if seed else ()))
 
 
 #: ``make fid-study`` (``scripts/fid_latent_size.py``): every study run (each returns at once

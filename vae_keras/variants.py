@@ -1,4 +1,4 @@
-"""The names of the model's variants and the images of each dataset (standard library only).
+"""The model's variants, the images of each dataset, the FID study's runs (stdlib only).
 
 A run records its ``architecture`` and ``likelihood`` by these names
 (:class:`vae_keras.runs.RunConfig`); :mod:`vae_keras.architectures` and
@@ -15,3 +15,21 @@ IMAGE_SHAPES: dict[str, tuple[int, ...]] = {
     "mnist": (28, 28),
     "cifar10": (32, 32, 3),
 }
+
+
+#: The FID study (:mod:`vae_keras.report.study`): the slides' model with these latent sizes
+#: and training seeds (latent 2 and 8 are the main protocol's runs, which ``make reproduce``
+#: trains too).
+STUDY_LATENTS = (2, 4, 8, 16, 32)
+STUDY_SEEDS = (0, 1, 2)
+
+
+def study_run_name(latent_dim: int, seed: int) -> str:
+    """``mnist-latent8``, ``mnist-latent8-seed1``: train_mnist.py's default run directories."""
+    return f"mnist-latent{latent_dim}" + (f"-seed{seed}" if seed else "")
+
+
+def study_train_options(latent_dim: int, seed: int) -> tuple[str, ...]:
+    """train_mnist.py's options for one study run (its default directory)."""
+    latent = () if latent_dim == 2 else ("--latent-dim", str(latent_dim))
+    return (*latent, *(("--seed", str(seed)) if seed else ()))

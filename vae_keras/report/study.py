@@ -3,7 +3,7 @@
 The slides report a pixel-space Frechet distance of "about 8.04" without its
 configuration; the project's reading is the latent-8 model of the repository
 the deck cites. The study trains the slides' model (784-256-d, 50 epochs, batch
-256, RMSprop) with ``d`` in :data:`vae_keras.chain.STUDY_LATENTS` and three training
+256, RMSprop) with ``d`` in :data:`vae_keras.variants.STUDY_LATENTS` and three training
 seeds each,
 and measures per run:
 
@@ -27,11 +27,11 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from vae_keras import evaluation
-from vae_keras.chain import STUDY_LATENTS, STUDY_SEEDS
 from vae_keras.fid import compute_statistics, fid_from_statistics
 from vae_keras.progress import Progress
 from vae_keras.report.context import SLIDES_FID, Report
 from vae_keras.report.records import mean_std
+from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS
 
 #: The reference sets the FID is measured against, as results.json names them.
 REFERENCES = ("test", "train")
