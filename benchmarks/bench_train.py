@@ -169,7 +169,7 @@ def bench_table(paths) -> str:
     lines = [
         "| model | backend | date | machine | (1) plain fit s/epoch | (2) default s/epoch "
         "| (3) matmul bound s/epoch | (2)/(1) | (2)/(3) | 10k FID samples + statistics s "
-        "| final val_loss plain / default (seeds) |",
+        "| final val_loss plain / default: mean ± std over training seeds (seeds, epochs) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in paths:
