@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: reproduce compare fid-study test test-slow venv lint clean
+.PHONY: reproduce compare fid-study test test-slow venv lint clean browser
 
 venv: $(STAMP)
 
@@ -30,19 +30,29 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $(TEST_STAMP)
 
+# Debian's Chromium for the explorer's screenshot and browser test: installed when missing and
+# make runs as root with apt-get; elsewhere a note (the browser test then skips, saying why)
+browser:
+	@if [ -x "$${VAE_KERAS_CHROMIUM:-/usr/bin/chromium}" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium (the explorer's browser)"; \
+	  apt-get install -y -q chromium >/dev/null || \
+	  (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
+	else echo "No Chromium at /usr/bin/chromium and no root to install it: the explorer's browser test skips"; fi
+
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check vae_keras scripts tests benchmarks
 
 # every test but the slow ones (on the real data sets), one test file per worker so that each
 # module's trained fixtures are built once
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) lint browser
 	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
 
 # the slow tests: training on the real MNIST (CI runs them after make test)
 test-slow: $(TEST_STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile -m slow
 
-reproduce: venv
+reproduce: venv browser
 	$(PY) scripts/reproduce.py
 	@echo "Trained runs: runs/ (config.json, state.json, weights, history per run)"
 	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"

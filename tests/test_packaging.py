@@ -42,6 +42,9 @@ def test_the_wheel_holds_every_module_of_the_tree(wheel):
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "vae_keras").rglob("*.py")}
     assert {"vae_keras/background/figures.py", "vae_keras/report/figures.py"} <= modules
     assert modules - names == set()
+    folder = ROOT / "vae_keras" / "explorer_assets"
+    assets = {p.relative_to(ROOT).as_posix() for p in folder.iterdir()}
+    assert {"vae_keras/explorer_assets/index.html"} < assets and assets - names == set()
 
 
 def test_the_wheel_declares_requirements_txt_as_its_dependencies(wheel):

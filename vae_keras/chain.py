@@ -21,7 +21,8 @@ from vae_keras.progress import format_seconds
 from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_train_options
 
 #: ``make reproduce``: the six MNIST runs of the FID table, CIFAR-10, the classifier, the
-#: figures (``--verbose 2``: one line per epoch, so that the log stays readable).
+#: figures (``--verbose 2``: one line per epoch, so that the log stays readable), the latent
+#: explorer of the 2-D run.
 REPRODUCE_STEPS: tuple[tuple[str, ...], ...] = (
     ("scripts/train_mnist.py", "--latent-dim", "2", "--verbose", "2"),
     ("scripts/train_mnist.py", "--latent-dim", "2", "--seed", "1", "--verbose", "2"),
@@ -32,6 +33,10 @@ REPRODUCE_STEPS: tuple[tuple[str, ...], ...] = (
     ("scripts/train_cifar10.py", "--verbose", "2"),
     ("scripts/train_classifier.py",),
     ("scripts/make_figures.py",),
+    (
+        "scripts/export_explorer.py", "runs/mnist-latent2", "--out", "explorer",
+        "--screenshot", "figures/explorer.png",
+    ),  # fmt: skip
 )
 
 
