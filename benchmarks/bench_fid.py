@@ -46,7 +46,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument(
-        "--readme", default="README.md", help="README whose FID benchmark table to rewrite"
+        "--readme",
+        default="docs/fid.md",
+        help="Markdown page whose FID table to rewrite (default: %(default)s)",
     )
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)

@@ -55,8 +55,12 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--draws", type=int, default=20, help="draws timed per round")
-    parser.add_argument("--no-json", action="store_true", help="write neither JSON nor README")
-    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
+    parser.add_argument("--no-json", action="store_true", help="write neither JSON nor the table")
+    parser.add_argument(
+        "--readme",
+        default="docs/speed.md",
+        help="Markdown page whose table to rewrite (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     import keras

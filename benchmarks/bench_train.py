@@ -236,7 +236,11 @@ def main(argv=None):
     )
     parser.add_argument("--quality-seeds", type=int, nargs="*", default=[])
     parser.add_argument("--quality-epochs", type=int, default=50)
-    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
+    parser.add_argument(
+        "--readme",
+        default="docs/speed.md",
+        help="Markdown page whose table to rewrite (default: %(default)s)",
+    )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
         "--out",

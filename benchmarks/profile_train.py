@@ -18,7 +18,7 @@ fall in:
   Python              the interpreter.
 
 Needs Linux ``perf`` (Debian: ``apt install linux-perf``). Writes
-benchmarks/results/profile_train_<config>.json and the table in the README.
+benchmarks/results/profile_train_<config>.json and the table in docs/speed.md.
 """
 
 import argparse

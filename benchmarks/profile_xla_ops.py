@@ -19,7 +19,7 @@ side on the CPU's threads, so their sum need not equal the epoch's. A name can s
 instructions of several compiled modules (the training step, the validation step, a last
 smaller batch): the table lists each shape it has. Writes
 ``benchmarks/results/profile_xla_ops_<config>.json``, prints the table and rewrites the
-README's tables (every configuration traced so far).
+tables of docs/speed.md (every configuration traced so far).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``profile_train.py`` (CPU samples by ``perf``) and ``profile_xla_ops.py`` (XLA's own
 operation trace) profile the same default training path of the same configurations; this
 module builds that configuration from the command line and writes each record to
-``benchmarks/results/<prefix>_<config>.json`` and every such record's table into the README.
+``benchmarks/results/<prefix>_<config>.json`` and every such record's table into docs/speed.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--intermediate-dim", type=int, default=None)
     parser.add_argument("--latent-dim", type=int, default=None)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--readme", default="README.md", help="README whose tables to rewrite")
+    parser.add_argument(
+        "--readme",
+        default="docs/speed.md",
+        help="Markdown page whose tables to rewrite (default: %(default)s)",
+    )
     parser.add_argument("--no-readme", action="store_true")
 
 
@@ -47,7 +51,7 @@ def write_record(
     table: Callable[[dict], str],
     markers: tuple[str, str],
 ) -> None:
-    """Write ``record`` as JSON; unless --no-readme, put every ``prefix`` table in the README."""
+    """Write ``record`` as JSON; unless --no-readme, put every ``prefix`` table in --readme."""
     from vae_keras.atomic import write_json_atomic
     from vae_keras.report import replace_block
 

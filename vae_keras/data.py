@@ -123,7 +123,8 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise DataError(
             f"{path} not found. The data directory must hold {path.name} with the arrays "
-            "x_train, y_train, x_test, y_test in Keras's layout (see the README)."
+            "x_train, y_train, x_test, y_test in Keras's layout "
+            "(see docs/training.md, section Data)."
         )
     try:
         with np.load(path, allow_pickle=False) as npz:
