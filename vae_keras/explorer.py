@@ -56,7 +56,7 @@ def generator_layers(generator: Any) -> list[dict[str, Any]]:
     Each step computes ``activation(h @ kernel + bias)``; a Keras ``Activation``
     layer is folded into the Dense layer before it (``decoder_logits`` then the
     sigmoid ``decoder_mean`` is one step). Any other layer (the conv decoder's
-    ``Conv2DTranspose``, say) is an :class:`ExplorerError`.
+    ``Reshape`` and ``Conv2DTranspose``) is an :class:`ExplorerError`.
     """
     import keras
 
