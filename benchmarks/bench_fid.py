@@ -18,6 +18,7 @@ import numpy as np
 import scipy
 
 from vae_keras.fid import compute_statistics, frechet_distance, frechet_distance_reference
+from vae_keras.machine import recorded_machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_fid.json"
 
@@ -80,10 +81,13 @@ def main(argv=None):
             f"{t_fast:.3f} s | sqrtm reference {t_ref:.3f} s | speed-up {t_ref / t_fast:.1f}x | "
             f"FID {fast:.6f} vs {ref:.6f} (relative difference {row['relative_difference']:.2e})"
         )
+    from vae_keras.machine import cpu_description, machine_line
+
+    cpu = cpu_description()
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"{__import__('os').cpu_count()} cores",
+        "machine": machine_line(cpu),
+        "cpu": cpu,
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -101,7 +105,8 @@ def main(argv=None):
         from vae_keras.report import replace_block
 
         lines = [
-            f"Measured {record['date'][:10]} on {record['machine']}, numpy {np.__version__}, "
+            f"Measured {record['date'][:10]} on {recorded_machine(record)}, "
+            f"numpy {np.__version__}, "
             f"scipy {scipy.__version__} (best of {args.repeat}).",
             "",
             "| d | n | statistics s/set | frechet_distance s | sqrtm reference s | speed-up "

@@ -18,6 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
+from vae_keras.machine import recorded_machine
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -33,7 +35,7 @@ def _seconds_per_draw(fn, draws: int) -> float:
 
 def noise_table(record: dict) -> str:
     lines = [
-        f"Measured {record['date'][:10]} on {record['machine']}, TensorFlow "
+        f"Measured {record['date'][:10]} on {recorded_machine(record)}, TensorFlow "
         f"{record['versions']['tensorflow']}, Keras {record['versions']['keras']} (medians of "
         f"{record['rounds']} rounds of {record['draws']} draws):",
         "",

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vae_keras.machine import recorded_machine
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -188,7 +190,7 @@ def bench_table(paths) -> str:
         lines.append(
             f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']} "
             f"| {backend} {version}, Keras {r['versions']['keras']} "
-            f"| {r['date'][:10]} | {r['machine']} "
+            f"| {r['date'][:10]} | {recorded_machine(r)} "
             f"| {t['plain_fit']:.2f} | {t['default']:.2f} | {t['matmul_bound']:.2f} "
             f"| {r['ratio_default_over_plain']:.2f} | {r['ratio_default_over_bound']:.2f} "
             f"| {r['fid_generation_seconds_10000'] + r['fid_statistics_seconds_10000']:.2f} "

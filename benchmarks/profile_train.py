@@ -33,6 +33,8 @@ from pathlib import Path
 
 from profiling import add_model_arguments, model_config, write_record
 
+from vae_keras.machine import recorded_machine
+
 #: (kind, test on (library, symbol)); the first that matches wins.
 KINDS = (
     (
@@ -99,7 +101,8 @@ def profile_table(record: dict) -> str:
     c = record["config"]
     lines = [
         f"CPU profile of the default path ({c['dataset']} {c['original_dim']}-"
-        f"{c['intermediate_dim']}-{c['latent_dim']}, {record['date'][:10]}, {record['machine']}, "
+        f"{c['intermediate_dim']}-{c['latent_dim']}, {record['date'][:10]}, "
+        f"{recorded_machine(record)}, "
         f"TF {record['versions']['tensorflow']}; `perf` over {record['epochs']} epochs, "
         f"{record['seconds_per_epoch']:.2f} s/epoch, {record['busy_cores']:.2f} of "
         f"{record['cores']} cores busy on average):",

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from profiling import add_model_arguments, model_config, write_record
 
+from vae_keras.machine import recorded_machine
+
 #: ``%name = f32[256,512]{1,0} dot(...`` in XLA's optimized HLO text
 HLO_LINE = re.compile(r"^\s*(?:ROOT\s+)?%([\w.\-]+) = (\S+?)(?:\{[\d,]*\})? ([\w\-]+)\(")
 
@@ -71,7 +73,8 @@ def ops_table(record: dict) -> str:
     c = record["config"]
     lines = [
         f"XLA operations of the default path ({c['dataset']} {c['original_dim']}-"
-        f"{c['intermediate_dim']}-{c['latent_dim']}, {record['date'][:10]}, {record['machine']}, "
+        f"{c['intermediate_dim']}-{c['latent_dim']}, {record['date'][:10]}, "
+        f"{recorded_machine(record)}, "
         f"TF {record['versions']['tensorflow']}; traced over {record['epochs']} epochs, "
         f"{record['seconds_per_epoch']:.2f} s/epoch; by kind, then the slowest):",
         "",

@@ -34,8 +34,12 @@ REPRODUCE_STEPS: tuple[tuple[str, ...], ...] = (
     ("scripts/train_classifier.py",),
     ("scripts/make_figures.py",),
     (
-        "scripts/export_explorer.py", "runs/mnist-latent2", "--out", "explorer",
-        "--screenshot", "figures/explorer.png",
+        "scripts/export_explorer.py",
+        "runs/mnist-latent2",
+        "--out",
+        "explorer",
+        "--screenshot",
+        "figures/explorer.png",
     ),  # fmt: skip
 )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_keras.atomic import write_text_atomic
+from vae_keras.machine import machine_line
 from vae_keras.progress import format_seconds
 from vae_keras.runs import RunError
 
@@ -32,13 +33,20 @@ def results_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def report_machine(machine: dict[str, Any]) -> str:
+    """The report's machine line: the CPU's model and extensions where the report named them
+    (reports before that: the architecture alone), cores, GPU."""
+    gpu = "GPU" if machine["gpus"] else "no GPU"
+    if "cpu" in machine:
+        return machine_line(machine["cpu"], gpu)
+    return f"{machine['processor']} ({machine['cpu_count']} cores, {gpu})"
+
+
 def training_table(results: dict[str, Any]) -> list[str]:
     """Where and with what the report ran, then one row per trained run (its final losses)."""
     lines = [
         f"Last report {results['date'][:10]} (sections an earlier report measured carry their "
-        f"date) on {results['machine']['processor']} "
-        f"({results['machine']['cpu_count']} cores, "
-        f"{'GPU' if results['machine']['gpus'] else 'no GPU'}), TensorFlow "
+        f"date) on {report_machine(results['machine'])}, TensorFlow "
         f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}"
         + (" — QUICK MODE (not the real protocol)" if results.get("quick") else "")
         + ".",

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vae_keras.machine import cpu_description, machine_line
 from vae_keras.runs import LoadedRun
 
 
@@ -56,6 +57,7 @@ def environment() -> dict[str, Any]:
             "platform": platform.platform(),
             "processor": platform.machine(),
             "cpu_count": os.cpu_count(),
+            "cpu": cpu_description(),
             "gpus": [g.name for g in gpus],
         },
         "versions": package_versions(),
@@ -63,13 +65,16 @@ def environment() -> dict[str, Any]:
 
 
 def benchmark_header() -> dict[str, Any]:
-    """Date, a one-line machine description and package versions, for the benchmarks' JSON."""
+    """Date, the machine (one line, and the CPU's fields) and package versions, for the
+    benchmarks' JSON: the CPU model and vector extensions set the speed ratios."""
     import tensorflow as tf
 
     gpu = "GPU" if tf.config.list_physical_devices("GPU") else "no GPU"
+    cpu = cpu_description()
     return {
         "date": utc_timestamp(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {gpu}",
+        "machine": machine_line(cpu, gpu),
+        "cpu": cpu,
         "versions": package_versions(),
     }
 
