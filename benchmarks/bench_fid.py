@@ -18,7 +18,7 @@ import numpy as np
 import scipy
 
 from vae_keras.fid import compute_statistics, frechet_distance, frechet_distance_reference
-from vae_keras.machine import recorded_machine
+from vae_keras.machine import cpu_description, machine_line, recorded_machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_fid.json"
 
@@ -81,8 +81,6 @@ def main(argv=None):
             f"{t_fast:.3f} s | sqrtm reference {t_ref:.3f} s | speed-up {t_ref / t_fast:.1f}x | "
             f"FID {fast:.6f} vs {ref:.6f} (relative difference {row['relative_difference']:.2e})"
         )
-    from vae_keras.machine import cpu_description, machine_line
-
     cpu = cpu_description()
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
