@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_keras.atomic import write_text_atomic
+from vae_keras.atomic import atomic_path, write_text_atomic
 from vae_keras.errors import UserError
 
 #: The generator layers the page can compute, by Keras activation name.
@@ -257,8 +257,6 @@ def open_page(folder: str | os.PathLike) -> Iterator[tuple[Any, list[str]]]:
 
 def screenshot(folder: str | os.PathLike, png: str | os.PathLike, z: list[float]) -> Path:
     """A PNG of the exported page with the mouse over ``z[:2]`` (written atomically)."""
-    from vae_keras.atomic import atomic_path
-
     with open_page(folder) as (page, _):
         page.mouse.move(*plane_position(page, z))
         with atomic_path(png) as tmp:
