@@ -32,6 +32,37 @@ def test_steps_run_in_order_and_a_failure_stops_the_chain():
     assert lines[0] == "== [1/3] python scripts/a.py" and "done in" in lines[1]
 
 
+def test_a_training_step_shows_its_epochs_and_a_slow_finish_is_reported(tmp_path):
+    """The chain reads the timing.json each training step writes: its epochs' seconds go
+    into the step's record and table, and a finish over the limit is reported; a record
+    older than the step (a run that had nothing left to train) is not taken."""
+    import os
+
+    steps = (("scripts/train_mnist.py", "--seed", "1"), ("scripts/train_mnist.py", "--seed", "2"))
+    stale = tmp_path / "runs" / "old" / "timing.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(json.dumps({"command": chain.shown(steps[1]), "epoch_seconds": 9.0}))
+    os.utime(stale, (0, 0))
+
+    def runner(argv):
+        if argv[-1] == "1":
+            record = {"setup_seconds": 1.0, "epoch_seconds": 44.0, "finish_seconds": 31.0,
+                      "command": " ".join(["python", *argv[1:]])}  # fmt: skip
+            (tmp_path / "runs" / "one").mkdir()
+            (tmp_path / "runs" / "one" / "timing.json").write_text(json.dumps(record))
+        return 0
+
+    lines = []
+    timings = chain.run_chain(steps, cwd=tmp_path, log=lines.append, runner=runner)
+    first, second = timings
+    assert first["epoch_seconds"] == 44.0 and first["finish_seconds"] == 31.0
+    assert "epoch_seconds" not in second  # only the stale record names it
+    reports = [line for line in lines if "after its last epoch" in line]
+    assert len(reports) == 1 and "--seed 1` spent 31.0 s" in reports[0]
+    assert chain.slow_finish({**first, "finish_seconds": 0.1}) is None
+    assert "(epochs 44 s" in chain.step_table(timings).splitlines()[0]
+
+
 def minimal_results_and_readme(folder: Path) -> tuple[Path, Path]:
     """A results.json with a report's required keys and a README with the table's markers."""
     results = folder / "results.json"
@@ -46,7 +77,8 @@ def minimal_results_and_readme(folder: Path) -> tuple[Path, Path]:
 def test_the_table_goes_to_results_json_and_the_readme(tmp_path):
     results, readme = minimal_results_and_readme(tmp_path)
     timings = [{"command": "python scripts/a.py", "seconds": 61.0},
-               {"command": "python scripts/b.py", "seconds": 30.5}]  # fmt: skip
+               {"command": "python scripts/b.py", "seconds": 30.5, "epoch_seconds": 25.0,
+                "finish_seconds": 0.1}]  # fmt: skip
     chain.record_chain(results, timings, setup_seconds=95.0, readme=readme)
     recorded = json.loads(results.read_text())["reproduce"]
     assert recorded["steps"] == timings and recorded["total_seconds"] == 91.5
@@ -54,6 +86,7 @@ def test_the_table_goes_to_results_json_and_the_readme(tmp_path):
     text = readme.read_text()
     assert "| `python scripts/a.py` | 1:01 |" in text and "| **total** | **1:32** |" in text
     assert "1:35 here" in text  # the set-up, reported apart
+    assert "| `python scripts/b.py` | 30 s | 25 s | 0.1 s |" in text
     table = chain.step_table(timings)
     assert table.splitlines()[-1].split() == ["total", "1:32"]
 

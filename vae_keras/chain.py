@@ -109,22 +109,82 @@ def run_chain(
     timings: list[dict[str, Any]] = []
     for i, step in enumerate(steps, 1):
         log(f"== [{i}/{len(steps)}] {shown(step)}")
-        start = time.perf_counter()
+        began, start = time.time(), time.perf_counter()
         code = runner([sys.executable, *step])
         seconds = time.perf_counter() - start
         if code != 0:
             raise ChainFailed(step, code, timings)
-        timings.append({"command": shown(step), "seconds": round(seconds, 1)})
+        timing = {"command": shown(step), "seconds": round(seconds, 1)}
+        timing.update(training_split(Path(cwd), shown(step), since=began))
+        timings.append(timing)
         log(f"== [{i}/{len(steps)}] done in {format_seconds(seconds)}")
+        if slow_finish(timing):
+            log(f"== {slow_finish(timing)}")
     return timings
 
 
+#: The most a training may spend between its last epoch's commit and the end of its
+#: Keras files' export before the chain reports it (a healthy run takes under a second).
+FINISH_LIMIT_SECONDS = 5.0
+
+
+def training_split(cwd: Path, command: str, since: float) -> dict[str, float]:
+    """How a training step's process spent its time, from the ``timing.json`` it wrote.
+
+    The record of ``runs/*/timing.json`` written since ``since`` (a ``time.time()``)
+    by ``command``; ``{}`` for a step that is not a training, or a training that
+    had nothing left to train. Its keys: ``setup_seconds``, ``epoch_seconds``,
+    ``finish_seconds`` (:func:`vae_keras.training.timing`).
+    """
+    from vae_keras.runs import TIMING_FILE, read_json
+
+    for path in sorted((cwd / "runs").glob(f"*/{TIMING_FILE}")):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            record = read_json(path)
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("command") == command:
+            keys = ("setup_seconds", "epoch_seconds", "finish_seconds")
+            return {k: round(float(record[k]), 1) for k in keys if k in record}
+    return {}
+
+
+def slow_finish(timing: dict[str, Any]) -> str | None:
+    """A one-line report if a training step idled after its last epoch, else None."""
+    finish = timing.get("finish_seconds")
+    if finish is None or finish <= FINISH_LIMIT_SECONDS:
+        return None
+    return (
+        f"`{timing['command']}` spent {finish:.1f} s after its last epoch "
+        f"(more than {FINISH_LIMIT_SECONDS:.0f} s): the end of fit or the Keras files' export "
+        "stalled (see tf_speed.without_autotune_thread)"
+    )
+
+
 def step_table(timings: Sequence[dict[str, Any]]) -> str:
-    """The steps' wall times as aligned text lines, with the total."""
+    """The steps' wall times as aligned text lines, with the total.
+
+    A training step also shows how its process split the time: the epochs, and
+    the rest (start-up: imports, data, compiling, plus the finish after the
+    last epoch, shown apart).
+    """
     width = max(len(t["command"]) for t in timings)
-    lines = [f"{t['command']:<{width}}  {format_seconds(t['seconds']):>6}" for t in timings]
+
+    def line(t: dict[str, Any]) -> str:
+        text = f"{t['command']:<{width}}  {format_seconds(t['seconds']):>6}"
+        if "epoch_seconds" in t:
+            finish = t.get("finish_seconds", 0.0)
+            rest = t["seconds"] - t["epoch_seconds"] - finish
+            text += (
+                f"  (epochs {format_seconds(t['epoch_seconds'])}, start-up "
+                f"{format_seconds(rest)}, finish {finish:.1f} s)"
+            )
+        return text
+
     total = sum(t["seconds"] for t in timings)
-    return "\n".join([*lines, f"{'total':<{width}}  {format_seconds(total):>6}"])
+    return "\n".join([*map(line, timings), f"{'total':<{width}}  {format_seconds(total):>6}"])
 
 
 def record_chain(

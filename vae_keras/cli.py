@@ -344,7 +344,8 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options)
         return 0
     print(
         f"Run directory: {out} (config.json, state.json, vae-epoch{last['epoch']:04d}"
-        ".weights.h5, history.json, history.csv, vae.keras, encoder.keras, generator.keras)"
+        ".weights.h5, history.json, history.csv, vae.keras, encoder.keras, generator.keras, "
+        "timing.json)"
     )
     return 0
 

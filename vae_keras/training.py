@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -194,9 +195,15 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.config = config
         self.history = list(history)
         self._t0 = 0.0
+        #: ``time.perf_counter()`` when this process's first epoch began and its last one
+        #: was committed (None before): :func:`fit_run`'s timing record.
+        self.first_epoch_began: float | None = None
+        self.last_epoch_committed: float | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
+        if self.first_epoch_began is None:
+            self.first_epoch_began = self._t0
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1}
@@ -205,6 +212,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.history.append(row)
         if self.commit:
             runs.commit_epoch(self.run_dir, self.models, self.history, self.config)
+        self.last_epoch_committed = time.perf_counter()
 
 
 def train(
@@ -297,6 +305,7 @@ def fit_run(
     A ``writer`` commits a checkpoint after every epoch and the Keras files at
     the end; a non-writing cluster worker only trains.
     """
+    started = time.perf_counter()
     history = state.history if state else []
     keras.utils.set_random_seed(config.seed)
     build_scope, fit_scope = distribution.distribution_scopes(options.distribute)
@@ -318,7 +327,30 @@ def fit_run(
         )
     if writer:
         runs.export_keras_models(run_dir, models)
+        runs.write_timing(run_dir, timing(started, checkpoint, len(history)))
     return checkpoint.history
+
+
+def timing(started: float, checkpoint: RunCheckpoint, first_epoch: int) -> dict:
+    """Where this process's :func:`fit_run` spent its time (``timing.json``), in seconds.
+
+    ``setup``: building (or restoring) the model until the first epoch begins;
+    ``epochs``: the epochs' own seconds (training, validation, commit), summed;
+    ``finish``: from the last epoch's commit until the Keras files are written,
+    which is ``fit``'s teardown and :func:`runs.export_keras_models`. A healthy
+    run finishes in well under a second; TensorFlow's tf.data autotuning thread
+    once made it half a minute (:func:`vae_keras.tf_speed.without_autotune_thread`).
+    """
+    now = time.perf_counter()
+    epochs = checkpoint.history[first_epoch:]
+    began = checkpoint.first_epoch_began or now
+    return {
+        "epochs_trained": [first_epoch + 1, first_epoch + len(epochs)],
+        "setup_seconds": round(began - started, 3),
+        "epoch_seconds": round(sum(row["seconds"] for row in epochs), 3),
+        "finish_seconds": round(now - (checkpoint.last_epoch_committed or began), 3),
+        "command": " ".join(["python", *sys.argv]),
+    }
 
 
 def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.callbacks.Callback:

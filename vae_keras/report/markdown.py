@@ -246,10 +246,18 @@ def steps_table(results: dict[str, Any]) -> list[str]:
             f"Wall time of `make {key}` on this machine ({chain['date'][:10]}; set-up "
             f"of the venv and installs excluded, {setup_text}):",
             "",
-            "| step | wall time |",
-            "|---|---|",
-            *(f"| `{s['command']}` | {format_seconds(s['seconds'])} |" for s in chain["steps"]),
-            f"| **total** | **{format_seconds(chain['total_seconds'])}** |",
+            "| step | wall time | of which epochs | after the last epoch |",
+            "|---|---|---|---|",
+            *(
+                f"| `{s['command']}` | {format_seconds(s['seconds'])} | "
+                + (
+                    f"{format_seconds(s['epoch_seconds'])} | {s.get('finish_seconds', 0):.1f} s |"
+                    if "epoch_seconds" in s
+                    else "| |"
+                )
+                for s in chain["steps"]
+            ),
+            f"| **total** | **{format_seconds(chain['total_seconds'])}** | | |",
         ]
     steps = results.get("report_steps")
     if steps:

@@ -11,6 +11,7 @@ Layout of ``runs/<name>/``::
     vae.keras                 once the run is complete: the three models as Keras files,
     encoder.keras             which keras.saving.load_model loads in safe mode, on any
     generator.keras           backend (:func:`export_keras_models`)
+    timing.json               where the process that finished the run spent its time
     tensorboard/              with --tensorboard: event files (losses, sample images)
     train.lock                locked by the one trainer working in the directory
 
@@ -62,6 +63,7 @@ from vae_keras.runs.checkpoint import (
     restore_checkpoint,
     start_run,
     write_history,
+    write_timing,
 )
 from vae_keras.runs.loading import (
     LoadedRun,
@@ -83,6 +85,7 @@ from vae_keras.runs.schema import (
     RUN_FILES_AFTER_EPOCH,
     STATE_FILE,
     TENSORBOARD_DIR,
+    TIMING_FILE,
     WEIGHTS_PATTERN,
     RunConfig,
     RunState,
@@ -112,6 +115,7 @@ __all__ = [
     "STATE_FILE",
     "TEMPORARY_PREFIX",
     "TENSORBOARD_DIR",
+    "TIMING_FILE",
     "WEIGHTS_PATTERN",
     "atomic_path",
     "build_from_config",
@@ -135,6 +139,7 @@ __all__ = [
     "start_run",
     "weights_file_name",
     "write_history",
+    "write_timing",
     "write_json_atomic",
     "write_text_atomic",
     "writes_run_dir",

@@ -26,6 +26,7 @@ from vae_keras.runs.schema import (
     LEGACY_WEIGHTS_FILE,
     STATE_FILE,
     TENSORBOARD_DIR,
+    TIMING_FILE,
     WEIGHTS_PATTERN,
     RunConfig,
     RunState,
@@ -56,6 +57,16 @@ def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
     """Rewrite ``history.json`` and ``history.csv`` (copies of the committed history)."""
     write_json_atomic(run_dir / HISTORY_JSON, history)
     write_text_atomic(run_dir / HISTORY_CSV, history_to_csv(history))
+
+
+def write_timing(run_dir: Path, timing: dict[str, Any]) -> None:
+    """Replace ``timing.json``: where the training process that finished the run spent its time.
+
+    Written after the Keras files, so a run killed before has none (or an older
+    process's); nothing reads it back to train: it is for people and for
+    ``benchmarks/bench_reproduce.py``, which flags a slow ``finish_seconds``.
+    """
+    write_json_atomic(run_dir / TIMING_FILE, timing)
 
 
 def remove_leftovers(run_dir: Path, keep: str | None) -> None:

@@ -26,6 +26,8 @@ STATE_FILE = "state.json"
 HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
 LOCK_FILE = "train.lock"
+#: Where the last training process spent its time (:func:`vae_keras.training.timing`).
+TIMING_FILE = "timing.json"
 #: Keras model files of a finished run: load with keras.saving.load_model, in safe mode.
 KERAS_FILES = {"vae": "vae.keras", "encoder": "encoder.keras", "generator": "generator.keras"}
 TENSORBOARD_DIR = "tensorboard"
@@ -46,6 +48,7 @@ def is_run_file(name: str) -> bool:
     """True for the files a run writes (what ``--fresh`` removes); not the lock."""
     return (
         name in (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV, LEGACY_WEIGHTS_FILE)
+        or name == TIMING_FILE
         or name in KERAS_FILES.values()
         or WEIGHTS_PATTERN.fullmatch(name) is not None
         or name.startswith(TEMPORARY_PREFIX)
