@@ -17,7 +17,10 @@ default path without validation, a hand-written reference that runs each epoch a
 XLA-compiled loop (no Keras loop), and the matmul bound of training alone (where the
 seconds go). With --quality-seeds, also trains both paths for --quality-epochs
 epochs per seed and compares the final val_loss (the equal-quality check).
---backend jax (or torch) measures (1) to (3) on that Keras backend. Writes
+--backend jax (or torch) measures (1) to (3) on that Keras backend; --precision
+mixed_bfloat16 trains (1) and (2) with Keras's mixed precision and times the float32
+default path in the same rounds (the bound stays numpy's float32 products, so that the two
+precisions' rows share their yardstick). Writes
 benchmarks/results/.
 """
 
@@ -27,6 +30,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -187,8 +191,16 @@ def bench_table(paths) -> str:
         )
         backend = r.get("backend", "tensorflow")
         version = r["versions"].get(backend, "")
+        precision = c.get("precision", "float32")
+        shown_precision = "" if precision == "float32" else f" {precision}"
+        if "ratio_default_over_float32_default" in r:
+            shown_precision += (
+                f" ((2) = {r['ratio_default_over_float32_default']:.2f}x the float32 default, "
+                f"{t['default_float32']:.2f} s/epoch in the same rounds)"
+            )
         lines.append(
-            f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']} "
+            f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']}"
+            f"{shown_precision} "
             f"| {backend} {version}, Keras {r['versions']['keras']} "
             f"| {r['date'][:10]} | {recorded_machine(r)} "
             f"| {t['plain_fit']:.2f} | {t['default']:.2f} | {t['matmul_bound']:.2f} "
@@ -255,7 +267,21 @@ def main(argv=None):
         choices=("tensorflow", "jax", "torch"),
         help="Keras backend to measure (plain fit and default path; --ablation is TensorFlow's)",
     )
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=("float32", "mixed_bfloat16"),
+        help="the runs' Keras dtype policy (RunConfig.precision; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="measure nothing: rewrite --readme's table from the records in benchmarks/results/",
+    )
     args = parser.parse_args(argv)
+    if args.table_only:
+        write_table(args.readme)
+        return
     if args.ablation and args.backend != "tensorflow":
         parser.error(
             "--ablation times TensorFlow's speed options; use it with --backend tensorflow"
@@ -286,10 +312,13 @@ def main(argv=None):
         latent_dim=latent,
         epochs=args.epochs + 1,
         batch_size=args.batch_size,
+        precision=args.precision,
     )
     tag = f"{args.dataset}-{dataset.original_dim}-{intermediate}-{latent}"
     if args.backend != "tensorflow":
         tag += f"-{args.backend}"
+    if args.precision != "float32":
+        tag += "-bf16"
     print(
         f"Benchmark {tag}: {len(dataset.x_train)} training images, batch {args.batch_size}, "
         f"median of {args.epochs} epochs after a warm-up"
@@ -307,6 +336,9 @@ def main(argv=None):
         for i in range(args.rounds):
             plain = train(config, dataset, Path(tmp) / f"plain{i}", verbose=0, options=PLAIN)
             fast = train(config, dataset, Path(tmp) / f"fast{i}", verbose=0, options=TrainOptions())
+            if args.precision != "float32":  # the same path in float32, in the same round
+                as_float32 = replace(config, precision="float32")
+                float32 = train(as_float32, dataset, Path(tmp) / f"f32-{i}", verbose=0)
             bound, gflops, flops = matmul_bound(
                 shapes, args.batch_size, len(dataset.x_train), len(dataset.x_test)
             )
@@ -318,6 +350,9 @@ def main(argv=None):
                     "gflops": gflops,
                 }
             )
+            if args.precision != "float32":
+                rounds[-1]["default_float32"] = median_epoch_seconds(float32)
+                print(f"round {i + 1}: default in float32 {rounds[-1]['default_float32']:.3f}")
             print(
                 f"round {i + 1}: plain {rounds[-1]['plain_fit']:.3f}, default "
                 f"{rounds[-1]['default']:.3f}, bound {bound:.3f} s/epoch"
@@ -360,6 +395,14 @@ def main(argv=None):
         f"({flops / 1e9:.1f} GFLOP at {gflops:.0f} GFLOP/s)"
     )
     print(f"(2)/(1) = {ratio_plain:.2f}   (2)/(3) = {ratio_bound:.2f}   (medians over rounds)")
+    if args.precision != "float32":
+        ratio = statistics.median(r["default"] / r["default_float32"] for r in rounds)
+        record["seconds_per_epoch"]["default_float32"] = med("default_float32")
+        record["ratio_default_over_float32_default"] = ratio
+        print(
+            f"(2) in float32             {med('default_float32'):7.3f} s/epoch; "
+            f"{args.precision} / float32 = {ratio:.2f}"
+        )
     print(
         f"FID: 10,000 prior samples in {generate_seconds:.2f} s, "
         f"their statistics in {statistics_seconds:.2f} s"
@@ -440,13 +483,16 @@ def main(argv=None):
     write_json_atomic(out, record)
     print(f"Written to {out}")
     if not args.no_readme:
-        from vae_keras.report import replace_block
+        write_table(args.readme)
 
-        tables = sorted(RESULTS.glob("bench_train_*.json"))
-        replace_block(
-            args.readme, "<!-- bench:start -->", "<!-- bench:end -->", bench_table(tables)
-        )
-        print(f"Updated the benchmark table in {args.readme}")
+
+def write_table(page: str) -> None:
+    """Rewrite the bench block of ``page`` from every record in benchmarks/results/."""
+    from vae_keras.report import replace_block
+
+    tables = sorted(RESULTS.glob("bench_train_*.json"))
+    replace_block(page, "<!-- bench:start -->", "<!-- bench:end -->", bench_table(tables))
+    print(f"Updated the benchmark table in {page}")
 
 
 if __name__ == "__main__":

@@ -100,6 +100,25 @@ def test_the_conv_gaussian_variant_trains_and_resumes_exactly_on_the_backend(rep
     assert report["variant_iw_k50"] > report["variant_elbo"]
 
 
+def test_mixed_bfloat16_computes_in_bfloat16_where_the_policy_says_and_trains(report):
+    """--precision mixed_bfloat16: the hidden layers' products in bfloat16, the heads, sampling,
+    sigmoid and loss in float32, every weight float32; the outputs are those of the float32
+    model with the same weights to bfloat16's precision (8 bits of mantissa), not exactly."""
+    dtypes = report["mixed_compute_dtypes"]
+    assert {dtypes[n] for n in ("encoder_h", "decoder_h", "decoder_logits")} == {"bfloat16"}
+    assert {dtypes[n] for n in ("z_mean", "z", "decoder_mean", "vae_loss")} == {"float32"}
+    assert report["mixed_variable_dtypes"] == ["float32"]
+    assert report["mixed_output_dtypes"] == ["float32", "float32"]
+    assert report["global_policy_after"] == "float32"  # building a mixed model changes no other
+    difference = report["mixed_vs_float32_max_difference"]
+    assert 1e-5 < difference["generated"] < 0.05  # pixels in [0, 1]
+    assert 1e-5 < difference["encoded"] < 0.05 * max(1.0, difference["encoded_scale"])
+    losses = [row["loss"] for row in report["mixed_history"]]
+    assert losses[-1] < losses[0]
+    for row in report["mixed_history"]:
+        assert row["loss"] == pytest.approx(row["reconstruction_loss"] + row["kl_loss"], rel=1e-5)
+
+
 def test_evaluation_runs_on_the_backend(report):
     assert report["reconstructions_repeat"] and report["reconstructions_in_unit_interval"]
     assert 0 < report["fid"] < 1e4

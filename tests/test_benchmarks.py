@@ -95,3 +95,48 @@ def test_hlo_ops_name_each_instruction_by_kind_and_shape():
     assert kinds["bitcast_concatenate_fusion"] == "random bits"
     assert kinds["log-plus-one_add_fusion"] == "element-wise fusions"
     assert kinds["tuple.9"] == "other (tuple)"
+
+
+def test_the_precision_verdict_and_table_say_what_the_numbers_say():
+    precision = load("bench_precision")
+    assert precision.summary([1.0, 2.0, 3.0]) == {"mean": 2.0, "std": 1.0}
+    assert precision.summary([5.0]) == {"mean": 5.0, "std": 0.0}
+    reference = {"mean": 153.0, "std": 0.2}
+    assert precision.within_spread(reference, {"mean": 153.39, "std": 9.0})
+    assert not precision.within_spread(reference, {"mean": 153.41, "std": 0.0})
+    stats = {"val_loss": {"mean": 112.5, "std": 0.2}, "fid": {"mean": 8.9, "std": 0.37},
+             "seconds_per_epoch": {"mean": 0.9, "std": 0.01}, "seeds": [0, 1, 2]}  # fmt: skip
+    record = {
+        "summary": {"float32": stats, "mixed_bfloat16": {**stats, "seeds": [0]}},
+        "verdict": {"val_loss_within": True, "fid_within": False},
+        "latent_dim": 8, "epochs": 50, "date": "2026-12-02T00:00:00+00:00", "machine": "M",
+    }  # fmt: skip
+    table = precision.precision_table(record)
+    assert "| float32 | 3 (0, 1, 2) | 112.50 ± 0.20 | 8.90 ± 0.37 | 0.90 ± 0.01 |" in table
+    assert "| mixed_bfloat16 | 1 (0) |" in table
+    assert "val_loss is within and its mean FID outside" in table
+
+
+def test_the_train_table_names_the_precision_and_its_float32_ratio(tmp_path):
+    import json
+
+    bench = load("bench_train")
+    record = {
+        "config": {"dataset": "mnist", "original_dim": 784, "intermediate_dim": 256,
+                   "latent_dim": 2, "precision": "mixed_bfloat16"},
+        "seconds_per_epoch": {"plain_fit": 2.0, "default": 0.99, "matmul_bound": 0.7,
+                              "default_float32": 0.9},
+        "ratio_default_over_float32_default": 1.1, "ratio_default_over_plain": 0.5,
+        "ratio_default_over_bound": 1.41, "fid_generation_seconds_10000": 0.1,
+        "fid_statistics_seconds_10000": 0.2, "date": "2026-12-02T00:00:00+00:00",
+        "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"}, "machine": "M",
+    }  # fmt: skip
+    older = {**record, "config": {**record["config"]}}
+    del older["config"]["precision"], older["ratio_default_over_float32_default"]
+    for name, r in (("a", record), ("b", older)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(r))
+    rows = bench.bench_table([tmp_path / "a.json", tmp_path / "b.json"]).splitlines()[2:]
+    assert rows[0].startswith(
+        "| mnist 784-256-2 mixed_bfloat16 ((2) = 1.10x the float32 default, 0.90 s/epoch"
+    )
+    assert rows[1].startswith("| mnist 784-256-2 | tensorflow 2.21.0")  # float32: as before

@@ -273,6 +273,49 @@ def test_the_default_run_directory_names_the_variant():
     assert default_run_dir("runs/c-latent{latent_dim}", 128, 1, "conv", "gaussian") == (
         "runs/c-latent128-conv-gaussian-seed1"
     )
+    assert default_run_dir("runs/mnist-latent{latent_dim}", 8, 1, precision="mixed_bfloat16") == (
+        "runs/mnist-latent8-bf16-seed1"
+    )
+
+
+def test_the_precision_is_recorded_checked_and_absent_means_float32():
+    from vae_keras.runs import RunError
+
+    mixed = RunConfig(precision="mixed_bfloat16")
+    assert RunConfig.from_dict(mixed.to_dict()) == mixed
+    old = RunConfig().to_dict()
+    del old["precision"]  # a config.json written before the option
+    assert RunConfig.from_dict(old).precision == "float32"
+    with pytest.raises(RunError, match="precision = 'float16' is not valid"):
+        RunConfig.from_dict({**old, "precision": "float16"})
+    assert not mixed.same_model_and_data(RunConfig())  # a resume cannot switch precision
+
+
+def test_a_mixed_model_puts_bfloat16_where_its_docstring_says_and_saves_it(tmp_path):
+    """The policy is scoped to the build (the global one is unchanged, also after an error);
+    the .keras file keeps each layer's policy; float32 keeps every layer float32."""
+    from vae_keras.model import dtype_policy
+
+    mixed = build_vae(latent_dim=2, seed=0, precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"
+    computes = {layer.name: layer.compute_dtype for layer in mixed.vae.layers}
+    assert computes["encoder_h"] == computes["decoder_logits"] == "bfloat16"
+    assert computes["z_mean"] == computes["z_log_var"] == computes["z"] == "float32"
+    assert computes["decoder_mean"] == computes["vae_loss"] == "float32"
+    assert {v.dtype for v in mixed.vae.weights} == {"float32"}
+    plain = build_vae(latent_dim=2, seed=0)
+    assert {layer.compute_dtype for layer in plain.vae.layers} == {"float32"}
+    mixed.generator.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras")
+    assert loaded.get_layer("decoder_logits").compute_dtype == "bfloat16"
+    z = np.random.default_rng(0).standard_normal((5, 2)).astype("float32")
+    assert np.array_equal(np.asarray(loaded(z)), np.asarray(mixed.generator(z)))
+    with pytest.raises(ValueError, match="precision must be one of float32, mixed_bfloat16"):
+        with dtype_policy("float16"):
+            pass
+    with pytest.raises(RuntimeError), dtype_policy("mixed_bfloat16"):
+        raise RuntimeError
+    assert keras.config.dtype_policy().name == "float32"
 
 
 def test_conv_trains_without_xla_on_a_cpu_and_dense_keeps_it():

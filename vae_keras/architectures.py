@@ -100,7 +100,7 @@ def decoder_layers(
         return [
             layers.Dense(intermediate_dim, activation="relu", name="decoder_h"),
             layers.Dense(original_dim, name="decoder_logits"),
-            layers.Activation("sigmoid", name="decoder_mean"),
+            layers.Activation("sigmoid", name="decoder_mean", dtype="float32"),
         ]
     height, width, channels = channels_last(image_shape)
     grid = (height // 4, width // 4, 2 * CONV_FILTERS)
@@ -120,7 +120,7 @@ def decoder_layers(
         ),
         layers.Conv2DTranspose(channels, 3, padding="same", name="decoder_image_logits"),
         layers.Flatten(name="decoder_logits"),
-        layers.Activation("sigmoid", name="decoder_mean"),
+        layers.Activation("sigmoid", name="decoder_mean", dtype="float32"),
     ]
 
 

@@ -14,7 +14,7 @@ from vae_keras.data import DATA_DIR_ENV, Dataset, load_dataset
 from vae_keras.errors import UserError
 from vae_keras.runs import RunConfig, RunError, lock_run_dir, writes_run_dir
 from vae_keras.startup import quiet_start
-from vae_keras.variants import ARCHITECTURES, LIKELIHOODS
+from vae_keras.variants import ARCHITECTURES, LIKELIHOODS, PRECISIONS
 
 #: Exit codes: a user error (bad argument, data or run directory), an error of the
 #: system (unreadable or unwritable file, full disk), Ctrl-C.
@@ -151,6 +151,13 @@ def add_model_options(parser: argparse.ArgumentParser, defaults: RunConfig) -> N
         help="bernoulli: the slides' 784 * binary_crossentropy; gaussian: N(x; mu(z), sigma^2 I) "
         "with one learned sigma^2 (slide 'Example'), its exact negative log-likelihood in nats",
     )
+    parser.add_argument(
+        "--precision",
+        default=defaults.precision,
+        choices=PRECISIONS,
+        help="float32: the slides; mixed_bfloat16: Keras's mixed precision (float32 weights, "
+        "bfloat16 products in the hidden layers; heads, sampling, sigmoid and loss in float32)",
+    )
 
 
 def add_run_options(parser: argparse.ArgumentParser, defaults: RunConfig, default_out: str) -> None:
@@ -178,8 +185,8 @@ def add_run_options(parser: argparse.ArgumentParser, defaults: RunConfig, defaul
     parser.add_argument(
         "--out",
         default=None,
-        help=f"run directory (default {default_out}, plus -conv, -gaussian, -seed{{seed}} for "
-        "another architecture, likelihood or seed)",
+        help=f"run directory (default {default_out}, plus -conv, -gaussian, -bf16, -seed{{seed}} "
+        "for another architecture, likelihood, precision or seed)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -243,14 +250,18 @@ def default_run_dir(
     seed: int,
     architecture: str = "dense",
     likelihood: str = "bernoulli",
+    precision: str = "float32",
 ) -> str:
-    """``runs/mnist-latent8`` for the slides' model and seed 0; then ``-conv``, ``-gaussian``
-    and ``-seed1`` for another architecture, likelihood or seed (``runs/mnist-latent2-conv``)."""
+    """``runs/mnist-latent8`` for the slides' model and seed 0; then ``-conv``, ``-gaussian``,
+    ``-bf16`` and ``-seed1`` for another architecture, likelihood, precision or seed
+    (``runs/mnist-latent2-conv``, ``runs/mnist-latent8-bf16-seed1``)."""
     out = template.format(latent_dim=latent_dim)
     if architecture != "dense":
         out += f"-{architecture}"
     if likelihood != "bernoulli":
         out += f"-{likelihood}"
+    if precision != "float32":
+        out += "-bf16"
     return out if seed == 0 else f"{out}-seed{seed}"
 
 
@@ -264,7 +275,12 @@ def run_training(args: argparse.Namespace) -> int:
     out = Path(
         args.out
         or default_run_dir(
-            args.default_out, args.latent_dim, args.seed, args.architecture, args.likelihood
+            args.default_out,
+            args.latent_dim,
+            args.seed,
+            args.architecture,
+            args.likelihood,
+            args.precision,
         )
     )
     problem = writable_dir_problem(out)
@@ -320,6 +336,7 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options)
         limit=args.limit,
         architecture=args.architecture,
         likelihood=args.likelihood,
+        precision=args.precision,
     )
     print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
     print(describe_devices())

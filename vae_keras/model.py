@@ -14,14 +14,16 @@ the two parts of the loss from ``compute_loss``, where every backend allows it.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import keras
 from keras import layers, ops
 
 from vae_keras import architectures, losses, noise
-from vae_keras.variants import LIKELIHOODS
+from vae_keras.variants import LIKELIHOODS, PRECISIONS
 
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
 RECONSTRUCTION_METRIC = "reconstruction_loss"
@@ -205,6 +207,27 @@ class VAEModels(NamedTuple):
     seed_generator: keras.random.SeedGenerator
 
 
+@contextlib.contextmanager
+def dtype_policy(precision: str) -> Iterator[None]:
+    """Layers created inside compute with Keras's dtype policy ``precision``.
+
+    ``"float32"`` is the slides' model. ``"mixed_bfloat16"`` keeps every weight
+    in float32 and computes the hidden layers' products in bfloat16 (Keras's
+    mixed precision); :func:`build_vae` keeps in float32 what carries the
+    mathematics: the heads ``z_mean`` and ``z_log_var``, the sampling layer,
+    the sigmoid ``decoder_mean`` and the loss. The global policy is restored on
+    leaving, so building one model changes no other.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def build_vae(
     original_dim: int = 784,
     intermediate_dim: int = 256,
@@ -215,6 +238,7 @@ def build_vae(
     architecture: str = "dense",
     likelihood: str = "bernoulli",
     image_shape: tuple[int, ...] | None = None,
+    precision: str = "float32",
     **compile_options,
 ) -> VAEModels:
     """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
@@ -241,6 +265,8 @@ def build_vae(
     image_shape
         The images' shape, e.g. ``(28, 28)``; needed by ``conv``; its product
         must be ``original_dim``. Default ``(original_dim,)``.
+    precision
+        ``"float32"`` (the slides) or ``"mixed_bfloat16"``: :func:`dtype_policy`.
     **compile_options
         Extra ``vae.compile`` arguments that change speed, not results
         (``jit_compile``, ``steps_per_execution``).
@@ -258,12 +284,31 @@ def build_vae(
     architectures.check_architecture(architecture, image_shape)
     if likelihood not in LOSS_LAYERS:
         raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {likelihood!r}.")
+    with dtype_policy(precision):
+        models = _build_layers(
+            original_dim, intermediate_dim, latent_dim, seed, architecture, likelihood, image_shape
+        )
+    if compile:
+        models.vae.compile(optimizer=optimizer, **compile_options)
+    return models
+
+
+def _build_layers(
+    original_dim: int,
+    intermediate_dim: int,
+    latent_dim: int,
+    seed: int | None,
+    architecture: str,
+    likelihood: str,
+    image_shape: tuple[int, ...],
+) -> VAEModels:
+    """The graph of :func:`build_vae`, under the dtype policy in force (float32 parts named)."""
 
     # Encoder
     inputs = keras.Input(shape=(original_dim,), name="encoder_input")
     h = architectures.encoder_body(architecture, inputs, image_shape, intermediate_dim)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean", dtype="float32")(h)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype="float32")(h)
 
     # Reparameterization trick; the Lambda layer owns its noise source
     seed_generator = keras.random.SeedGenerator(seed)
@@ -272,6 +317,7 @@ def build_vae(
         output_shape=(latent_dim,),
         arguments={"seed_generator": seed_generator},
         name="z",
+        dtype="float32",
     )([z_mean, z_log_var])
 
     # Decoder (layers created once, used by vae and generator)
@@ -279,7 +325,7 @@ def build_vae(
     x_logits, x_decoded_mean = architectures.apply_decoder(decoder, z)
 
     # Loss (slide lines 2-6), added from inside a layer
-    loss = LOSS_LAYERS[likelihood](name="vae_loss")
+    loss = LOSS_LAYERS[likelihood](name="vae_loss", dtype="float32")
     x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var, x_logits])
 
     # End-to-end autoencoder
@@ -290,7 +336,4 @@ def build_vae(
     decoder_input = keras.Input(shape=(latent_dim,), name="decoder_input")
     _x_decoded_mean = architectures.apply(decoder, decoder_input)
     generator = keras.Model(decoder_input, _x_decoded_mean, name="generator")
-
-    if compile:
-        vae.compile(optimizer=optimizer, **compile_options)
     return VAEModels(vae, encoder, generator, seed_generator)

@@ -10,6 +10,10 @@ ARCHITECTURES = ("dense", "conv")
 #: Decoder distributions ``p(x | z)``: the slides' cross-entropy, or slide "Example"'s Gaussian.
 LIKELIHOODS = ("bernoulli", "gaussian")
 
+#: Keras dtype policies a run may train with: the slides' float32, or float32 variables
+#: with bfloat16 products (:func:`vae_keras.model.dtype_policy`).
+PRECISIONS = ("float32", "mixed_bfloat16")
+
 #: Image shape (without the sample axis) of each supported dataset.
 IMAGE_SHAPES: dict[str, tuple[int, ...]] = {
     "mnist": (28, 28),

@@ -175,4 +175,32 @@ with tempfile.TemporaryDirectory() as tmp:
         likelihood.importance_weighted_log_likelihood(run.models, small.x_test[:16], k=50).mean()
     )
     out["variant_elbo"] = float(likelihood.elbo(run.models, small.x_test[:16], samples=20).mean())
+
+    # 5. --precision mixed_bfloat16: bfloat16 products where the policy puts them, float32
+    # weights and outputs, the float32 model's loss to bfloat16's precision; it trains
+    mixed = RunConfig(**{**config.to_dict(), "epochs": 3, "precision": "mixed_bfloat16"})
+    out["mixed_history"] = train(mixed, dataset, Path(tmp) / "mixed", verbose=0)
+    out["global_policy_after"] = keras.config.dtype_policy().name
+    mixed_models = load_run(Path(tmp) / "mixed").models
+    out["mixed_compute_dtypes"] = {
+        layer.name: layer.compute_dtype
+        for layer in mixed_models.vae.layers
+        if layer.name in ("encoder_h", "z_mean", "z", "decoder_h", "decoder_logits", "decoder_mean")
+        or layer.name == "vae_loss"
+    }
+    out["mixed_variable_dtypes"] = sorted({v.dtype for v in mixed_models.vae.weights})
+    out["mixed_output_dtypes"] = [
+        str(keras.ops.convert_to_numpy(mixed_models.encoder(xte[:4])).dtype),
+        str(keras.ops.convert_to_numpy(mixed_models.generator(z_fixed[:4])).dtype),
+    ]
+    as_float32 = build_vae(original_dim=784, intermediate_dim=64, latent_dim=2, seed=1)
+    as_float32.vae.set_weights(mixed_models.vae.get_weights())
+    pair = (as_float32, mixed_models)
+    generated = [keras.ops.convert_to_numpy(m.generator(z_fixed)) for m in pair]
+    encoded = [keras.ops.convert_to_numpy(m.encoder(xte)) for m in pair]
+    out["mixed_vs_float32_max_difference"] = {
+        "generated": float(np.abs(generated[0] - generated[1]).max()),
+        "encoded": float(np.abs(encoded[0] - encoded[1]).max()),
+        "encoded_scale": float(np.abs(encoded[0]).max()),
+    }
 print(json.dumps(out))

@@ -74,6 +74,7 @@ def build_from_config(config: RunConfig, compile: bool = True, **compile_options
         architecture=config.architecture,
         likelihood=config.likelihood,
         image_shape=config.image_shape,
+        precision=config.precision,
         **compile_options,
     )
 

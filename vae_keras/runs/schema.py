@@ -19,7 +19,7 @@ from typing import Any
 
 from vae_keras.atomic import TEMPORARY_PREFIX
 from vae_keras.errors import RunError
-from vae_keras.variants import ARCHITECTURES, IMAGE_SHAPES, LIKELIHOODS
+from vae_keras.variants import ARCHITECTURES, IMAGE_SHAPES, LIKELIHOODS, PRECISIONS
 
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.json"
@@ -59,13 +59,14 @@ def is_run_file(name: str) -> bool:
 class RunConfig:
     """Everything needed to rebuild and retrain a run (the slides' settings by default).
 
-    ``architecture`` and ``likelihood`` name the model's variant
-    (:mod:`vae_keras.variants`); a ``config.json`` written before they existed
-    lacks them and is the dense Bernoulli model it always was.
+    ``architecture`` and ``likelihood`` name the model's variant and
+    ``precision`` its Keras dtype policy (:mod:`vae_keras.variants`); a
+    ``config.json`` written before they existed lacks them and is the dense
+    Bernoulli float32 model it always was.
     """
 
     #: Keys a config.json may lack, and the value they had before they were recorded.
-    OPTIONAL = {"architecture": "dense", "likelihood": "bernoulli"}
+    OPTIONAL = {"architecture": "dense", "likelihood": "bernoulli", "precision": "float32"}
 
     dataset: str = "mnist"
     original_dim: int = 784
@@ -78,6 +79,7 @@ class RunConfig:
     limit: int | None = None
     architecture: str = "dense"
     likelihood: str = "bernoulli"
+    precision: str = "float32"
 
     def __post_init__(self):
         for name in (f.name for f in dataclasses.fields(self)):
@@ -86,6 +88,8 @@ class RunConfig:
                 ok = value in ARCHITECTURES
             elif name == "likelihood":
                 ok = value in LIKELIHOODS
+            elif name == "precision":
+                ok = value in PRECISIONS
             elif name in ("dataset", "optimizer"):
                 ok = isinstance(value, str) and bool(value)
             elif name == "seed":
