@@ -118,8 +118,9 @@ def run_chain(
         timing.update(training_split(Path(cwd), shown(step), since=began))
         timings.append(timing)
         log(f"== [{i}/{len(steps)}] done in {format_seconds(seconds)}")
-        if slow_finish(timing):
-            log(f"== {slow_finish(timing)}")
+        report = slow_finish(timing)
+        if report:
+            log(f"== {report}")
     return timings
 
 
