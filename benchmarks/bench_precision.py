@@ -18,8 +18,9 @@ import statistics
 import sys
 from pathlib import Path
 
+from vae_keras.variants import PRECISIONS
+
 RESULTS = Path(__file__).resolve().parent / "results"
-PRECISIONS = ("float32", "mixed_bfloat16")
 START, END = "<!-- precision:start -->", "<!-- precision:end -->"
 
 

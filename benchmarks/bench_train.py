@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from vae_keras.machine import recorded_machine
+from vae_keras.variants import PRECISIONS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -270,7 +271,7 @@ def main(argv=None):
     parser.add_argument(
         "--precision",
         default="float32",
-        choices=("float32", "mixed_bfloat16"),
+        choices=PRECISIONS,
         help="the runs' Keras dtype policy (RunConfig.precision; default: %(default)s)",
     )
     parser.add_argument(
