@@ -17,6 +17,7 @@ import os
 import keras
 
 from vae_keras.errors import ConfigError
+from vae_keras.machine import backend_devices, gpu_phrase, gpu_unused_warning, nvidia_smi_gpus
 
 DISTRIBUTE = (None, "mirrored", "multiworker")
 #: (backend, --distribute) pairs with a distribution path
@@ -44,19 +45,25 @@ def check_distribution(distribute: str | None) -> None:
         )
 
 
-def describe_devices() -> str:
-    """A one-line description of where Keras will train."""
-    if on_tensorflow():
-        from vae_keras import tf_speed
+def describe_devices(devices: dict | None = None, smi_gpus: list[str] | None = None) -> str:
+    """Where Keras will train, in one true line; a second line where a GPU goes unused.
 
-        return tf_speed.describe_devices()
-    accelerators = [d for d in local_devices() if not d.lower().startswith("cpu")]
-    where = (
-        f"{len(accelerators)} accelerator(s): {', '.join(accelerators)}"
-        if accelerators
-        else (f"the CPU ({os.cpu_count()} cores); no GPU found")
-    )
-    return f"Training with {keras.backend.backend()} on {where}"
+    ``devices`` is :func:`vae_keras.machine.backend_devices` (asked of the backend in
+    use), ``smi_gpus`` what ``nvidia-smi`` reports; both are read from this machine
+    unless given. A GPU that the driver sees and the backend does not adds the
+    warning of :func:`vae_keras.machine.gpu_unused_warning` (the command that fixes it).
+    """
+    devices = backend_devices() if devices is None else devices
+    smi_gpus = nvidia_smi_gpus() if smi_gpus is None else smi_gpus
+    backend, gpus = devices["backend"], devices["gpus"]
+    accelerators = [d for d in devices["devices"] if not d.lower().startswith("cpu")]
+    if gpus:
+        where = f"{gpu_phrase(gpus)}: {', '.join(accelerators)}"
+    else:
+        where = f"the CPU ({os.cpu_count()} cores); no GPU found"
+    line = f"Training with {backend} on {where}"
+    warning = gpu_unused_warning(backend, gpus, smi_gpus)
+    return line if warning is None else f"{line}\n{warning}"
 
 
 def local_devices() -> list[str]:

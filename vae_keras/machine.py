@@ -1,15 +1,23 @@
-"""The machine behind a measurement: CPU model, vector extensions, cores, numpy's BLAS.
+"""The machine behind a measurement: CPU, numpy's BLAS, the Keras backend and its devices.
 
-Standard library and numpy only (no TensorFlow), so every benchmark can name its CPU.
-Speed ratios depend on these (XLA's kernels against numpy's BLAS differ from one CPU to
-the next), so every benchmark record and table row carries them, and rows from different
-CPUs are never read as one measurement.
+Standard library and numpy, plus the one Keras backend this process runs (never another:
+a JAX install needs no TensorFlow), so every benchmark can name its CPU and GPU. Speed
+ratios depend on these (XLA's kernels against numpy's BLAS differ from one CPU to the
+next), so every benchmark record and table row carries them, and rows from different
+machines are never read as one measurement.
+
+:func:`backend_devices` asks the backend in use which devices it computes on (the GPU's
+model, e.g. "NVIDIA H200"); :func:`nvidia_smi_gpus` asks the driver which GPUs the machine
+has. Where the two disagree, :func:`gpu_unused_warning` is the start line that says so and
+how to fix it.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +96,93 @@ def recorded_machine(record: dict[str, Any]) -> str:
     if "cpu" in record:
         return str(record["machine"])
     return f"{record['machine']} (CPU model not recorded)"
+
+
+#: What installs a CUDA build of each backend (pyproject.toml's extras; see docs/backends.md).
+CUDA_INSTALL = {
+    "tensorflow": 'pip install "vae-keras[tensorflow-cuda]" (TensorFlow with its CUDA libraries)',
+    "jax": 'pip install "vae-keras[jax-cuda]" (JAX with its CUDA 12 plugin)',
+    "torch": "pip install --force-reinstall torch (PyPI's Linux wheel carries CUDA)",
+}
+
+
+def nvidia_smi_gpus(timeout: float = 10.0) -> list[str]:
+    """The NVIDIA GPUs the driver reports (``nvidia-smi``), by model; ``[]`` without one.
+
+    No driver, no ``nvidia-smi`` on ``PATH``, or one that fails: no GPU.
+    """
+    program = shutil.which("nvidia-smi")
+    if program is None:
+        return []
+    try:
+        result = subprocess.run(
+            [program, "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if result.returncode != 0:
+        return []
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def backend_devices(backend: str | None = None) -> dict[str, Any]:
+    """``{"backend", "devices", "gpus"}``: where the Keras backend in use computes.
+
+    ``devices`` as the backend names them (``"cpu:0"``, ``"gpu:0"``, ``"cuda:0"``);
+    ``gpus`` the models of its GPUs (``["NVIDIA H200"]``, ``[]`` on a CPU), asked of
+    that backend alone: JAX's ``device_kind``, PyTorch's ``get_device_name``,
+    TensorFlow's device details.
+    """
+    if backend is None:
+        import keras
+
+        backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        found = jax.devices()
+        devices = [f"{d.platform}:{d.id}" for d in found]
+        gpus = [d.device_kind for d in found if d.platform == "gpu"]
+    elif backend == "torch":
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        devices = ["cpu:0", *(f"cuda:{i}" for i in range(count))]
+        gpus = [torch.cuda.get_device_name(i) for i in range(count)]
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        physical = tf.config.list_physical_devices("GPU")
+        devices = ["cpu:0", *(f"gpu:{i}" for i in range(len(physical)))]
+        gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                for d in physical]  # fmt: skip
+    else:  # another backend (numpy, openvino): Keras computes on the CPU
+        devices, gpus = ["cpu:0"], []
+    return {"backend": backend, "devices": devices, "gpus": gpus}
+
+
+def gpu_phrase(gpus: list[str]) -> str:
+    """``"no GPU"``, ``"1 GPU (NVIDIA H200)"``, ``"2 GPUs (NVIDIA H200 x 2)"``."""
+    if not gpus:
+        return "no GPU"
+    names = sorted(set(gpus))
+    listed = ", ".join(f"{n} x {gpus.count(n)}" if gpus.count(n) > 1 else n for n in names)
+    return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({listed})"
+
+
+def gpu_unused_warning(backend: str, backend_gpus: list[str], smi_gpus: list[str]) -> str | None:
+    """One line where ``nvidia-smi`` sees a GPU that ``backend`` will not use, else None.
+
+    It names the GPU, the backend, and the command that installs the backend's
+    CUDA build (:data:`CUDA_INSTALL`).
+    """
+    if not smi_gpus or backend_gpus:
+        return None
+    fix = CUDA_INSTALL.get(backend, "install a CUDA build of the backend")
+    return (
+        f"warning: nvidia-smi sees {gpu_phrase(smi_gpus)} but {backend} will compute on the CPU: "
+        f"its installed build has no CUDA support. Fix: {fix}; or make reproduce BACKEND=jax."
+    )

@@ -14,6 +14,12 @@ standard error sent to a temporary file, then writes back every line that is
 not one of the known start-up lines (:data:`STARTUP_NOISE`): a real error stays
 visible. The scripts then say themselves which device they train on.
 ``VAE_KERAS_TF_LOGS=1`` shows everything, as TensorFlow prints it.
+
+Two of those lines say why a GPU goes unused ("Cannot dlopen some GPU libraries",
+"Skipping registering GPU devices"); they are hidden only where the machine has no
+NVIDIA GPU (:func:`vae_keras.machine.nvidia_smi_gpus`). On JAX or PyTorch, TensorFlow
+is imported only where it is installed (Keras's ``set_random_seed`` imports it then,
+start-up lines and all), and its devices are never probed.
 """
 
 from __future__ import annotations
@@ -42,24 +48,31 @@ STARTUP_NOISE = tuple(
         r"Unable to register cu(DNN|FFT|BLAS) factory",
         r"computation placer already registered",
         r"TF-TRT Warning: Could not find TensorRT",
-        r"Skipping registering GPU devices",
-        r"Cannot dlopen some GPU libraries",
     )
 )
 
+#: The lines that say why TensorFlow will not use a GPU: hidden only on a machine without one.
+GPU_REASONS = tuple(
+    re.compile(pattern)
+    for pattern in (r"Skipping registering GPU devices", r"Cannot dlopen some GPU libraries")
+)
 
-def is_startup_noise(line: str) -> bool:
-    """Whether ``line`` is one of TensorFlow's known start-up lines (:data:`STARTUP_NOISE`)."""
-    return any(p.search(line) for p in STARTUP_NOISE)
+
+def is_startup_noise(line: str, gpu_present: bool = False) -> bool:
+    """Whether ``line`` is one of TensorFlow's known start-up lines (:data:`STARTUP_NOISE`;
+    also :data:`GPU_REASONS` where the machine has no GPU)."""
+    hidden = STARTUP_NOISE if gpu_present else STARTUP_NOISE + GPU_REASONS
+    return any(p.search(line) for p in hidden)
 
 
-def without_startup_noise(text: str) -> str:
+def without_startup_noise(text: str, gpu_present: bool = False) -> str:
     """``text`` without TensorFlow's start-up lines; every other line kept, in order."""
-    return "".join(line for line in text.splitlines(keepends=True) if not is_startup_noise(line))
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if not is_startup_noise(line, gpu_present))
 
 
 @contextlib.contextmanager
-def stderr_filtered() -> Iterator[None]:
+def stderr_filtered(gpu_present: bool = False) -> Iterator[None]:
     """Send file descriptor 2 to a temporary file for the block; write back what is not noise.
 
     The C++ side of TensorFlow writes to the descriptor directly, past
@@ -77,30 +90,60 @@ def stderr_filtered() -> Iterator[None]:
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            kept = without_startup_noise(captured.read().decode(errors="replace"))
+            kept = without_startup_noise(captured.read().decode(errors="replace"), gpu_present)
             if kept:
                 sys.stderr.write(kept)
                 sys.stderr.flush()
 
 
 def quiet_start() -> None:
-    """Import TensorFlow (where installed) and Keras without TensorFlow's start-up lines.
+    """Import Keras (and TensorFlow, where it is the backend or installed) without
+    TensorFlow's start-up lines.
 
     Also sets ``TF_CPP_MIN_LOG_LEVEL=2`` (unless set) so that TensorFlow's
     INFO and WARNING logs stay hidden later; errors still show. Does nothing
-    with ``VAE_KERAS_TF_LOGS=1``, or once TensorFlow is imported.
+    with ``VAE_KERAS_TF_LOGS=1``, or once TensorFlow is imported. On the
+    TensorFlow backend its GPUs are probed here, so that CUDA's complaints come
+    now, filtered; the other backends import no TensorFlow that is not installed
+    and probe none of its devices.
     """
     if os.environ.get(LOGS_ENV) == "1":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
         return
-    with stderr_filtered():
+    from vae_keras.machine import nvidia_smi_gpus
+
+    backend = keras_backend_name()
+    with stderr_filtered(gpu_present=bool(nvidia_smi_gpus())):
         # Keras imports TensorFlow on its default backend, and on the others its
-        # utilities (set_random_seed, tf.data input) do; the CUDA probe runs at the
-        # first device query.
-        if importlib.util.find_spec("tensorflow") is not None:
+        # set_random_seed does where TensorFlow is installed
+        if tensorflow_installed():
             import tensorflow as tf
 
-            tf.config.list_physical_devices("GPU")
+            if backend == "tensorflow":  # the CUDA probe runs at the first device query
+                tf.config.list_physical_devices("GPU")
         import keras  # noqa: F401
+
+
+def keras_backend_name() -> str:
+    """The backend Keras will load (``KERAS_BACKEND``, else its config file, else TensorFlow),
+    read without importing Keras."""
+    import json
+
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as f:
+            return str(json.load(f).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def tensorflow_installed() -> bool:
+    """Whether ``import tensorflow`` can succeed (False where it is missing or blocked)."""
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False

@@ -25,17 +25,6 @@ from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig
 
 
-def describe_devices() -> str:
-    """A one-line description of where TensorFlow will train."""
-    import os
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        return f"Training on {len(gpus)} GPU(s): " + ", ".join(g.name for g in gpus)
-    cpus = tf.config.list_physical_devices("CPU")
-    return f"Training on the CPU ({len(cpus)} device(s), {os.cpu_count()} cores); no GPU found"
-
-
 def epoch_orders(n: int, seed: int, first_epoch: int, last_epoch: int) -> tf.data.Dataset:
     """One element per epoch: the order :func:`vae_keras.batching.epoch_order` gives it."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_keras.atomic import write_text_atomic
-from vae_keras.machine import machine_line
+from vae_keras.machine import gpu_phrase, machine_line
 from vae_keras.progress import format_seconds
 from vae_keras.runs import RunError
 
@@ -36,18 +36,27 @@ def results_table(results: dict[str, Any]) -> str:
 def report_machine(machine: dict[str, Any]) -> str:
     """The report's machine line: the CPU's model and extensions where the report named them
     (reports before that: the architecture alone), cores, GPU."""
-    gpu = "GPU" if machine["gpus"] else "no GPU"
+    gpu = gpu_phrase(machine["gpus"]) if machine["gpus"] else "no GPU"
     if "cpu" in machine:
         return machine_line(machine["cpu"], gpu)
     return f"{machine['processor']} ({machine['cpu_count']} cores, {gpu})"
+
+
+def report_backend(results: dict[str, Any]) -> str:
+    """``"backend jax 0.11.2 on gpu:0"``: the backend that ran the report, and its devices
+    (reports before backends were recorded ran TensorFlow on its CPU)."""
+    versions = results["versions"]
+    name = versions.get("keras_backend", "tensorflow")
+    devices = results.get("backend", {}).get("devices", ["cpu:0"])
+    return f"backend {name} {versions.get(name, '')} on {', '.join(devices)}".replace("  ", " ")
 
 
 def training_table(results: dict[str, Any]) -> list[str]:
     """Where and with what the report ran, then one row per trained run (its final losses)."""
     lines = [
         f"Last report {results['date'][:10]} (sections an earlier report measured carry their "
-        f"date) on {report_machine(results['machine'])}, TensorFlow "
-        f"{results['versions']['tensorflow']}, Keras {results['versions']['keras']}"
+        f"date) on {report_machine(results['machine'])}, {report_backend(results)}, "
+        f"Keras {results['versions']['keras']}"
         + (" — QUICK MODE (not the real protocol)" if results.get("quick") else "")
         + ".",
         "",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_keras.machine import cpu_description, machine_line
+from vae_keras.machine import backend_devices, cpu_description, gpu_phrase, machine_line
 from vae_keras.runs import LoadedRun
 
 
@@ -24,33 +24,33 @@ def utc_timestamp() -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages behind every measurement."""
+    """Versions of Python and the packages behind every measurement.
+
+    The backends (TensorFlow, JAX, PyTorch) where this process imported them: a
+    JAX run on a machine without TensorFlow names no TensorFlow.
+    """
     import keras
     import matplotlib
     import scipy
-    import tensorflow as tf
 
     versions = {
         "python": platform.python_version(),
         "keras_backend": keras.backend.backend(),
-        "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "matplotlib": matplotlib.__version__,
     }
-    for other in ("jax", "torch"):  # the other backends, where installed and in use
-        module = sys.modules.get(other)
+    for backend in ("tensorflow", "jax", "torch"):
+        module = sys.modules.get(backend)
         if module is not None:
-            versions[other] = module.__version__
+            versions[backend] = module.__version__
     return versions
 
 
 def environment() -> dict[str, Any]:
-    """Date, machine and package versions, for results.json."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
+    """Date, machine (CPU, the backend's GPUs by model), backend and versions, for results.json."""
+    devices = backend_devices()
     return {
         "date": utc_timestamp(),
         "machine": {
@@ -58,23 +58,24 @@ def environment() -> dict[str, Any]:
             "processor": platform.machine(),
             "cpu_count": os.cpu_count(),
             "cpu": cpu_description(),
-            "gpus": [g.name for g in gpus],
+            "gpus": devices["gpus"],
         },
+        "backend": devices,
         "versions": package_versions(),
     }
 
 
 def benchmark_header() -> dict[str, Any]:
-    """Date, the machine (one line, and the CPU's fields) and package versions, for the
-    benchmarks' JSON: the CPU model and vector extensions set the speed ratios."""
-    import tensorflow as tf
-
-    gpu = "GPU" if tf.config.list_physical_devices("GPU") else "no GPU"
+    """Date, the machine (one line, and the CPU's fields), the backend with its devices and
+    the package versions, for the benchmarks' JSON: the CPU model and vector extensions (or
+    the GPU) set the speed ratios."""
+    devices = backend_devices()
     cpu = cpu_description()
     return {
         "date": utc_timestamp(),
-        "machine": machine_line(cpu, gpu),
+        "machine": machine_line(cpu, gpu_phrase(devices["gpus"])),
         "cpu": cpu,
+        "backend": devices,
         "versions": package_versions(),
     }
 
