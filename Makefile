@@ -2,11 +2,18 @@
 # `make test`: set up (with the test tools and the JAX and PyTorch backends), lint, run the tests
 # (`make test-slow`: the slow ones, on the real data sets).
 # Both create .venv on first use; nothing else on the machine is touched.
+#
+# BACKEND=jax (or torch) trains and draws on that Keras backend, installed without TensorFlow.
+# Where nvidia-smi sees a GPU, the backend's CUDA build is installed (the -cuda extras of
+# pyproject.toml; GPU=no installs the CPU build anyway): make reproduce BACKEND=jax
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+BACKEND ?= tensorflow
+GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo yes || echo no)
+EXTRA := $(BACKEND)$(if $(filter yes,$(GPU)),-cuda,)
+STAMP := $(VENV)/.installed-$(EXTRA)
 TEST_STAMP := $(VENV)/.installed-test
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
@@ -14,17 +21,18 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 venv: $(STAMP)
 
-# requirements.txt (the package's dependencies) and this package, editable
+# this package (editable) with its dependencies and the backend's extra (pyproject.toml)
 $(STAMP): requirements.txt pyproject.toml
-	@echo "Setting up $(VENV): Python packages of requirements.txt, this package (editable)"
+	@echo "Setting up $(VENV): this package (editable) with the $(EXTRA) extra"
+	@case "$(BACKEND)" in tensorflow|jax|torch) ;; \
+	  *) echo "error: BACKEND must be tensorflow, jax or torch, got '$(BACKEND)'"; exit 2;; esac
 	@start=$$(date +%s); \
 	(test -x $(PY) || $(PYTHON) -m venv $(VENV)) && \
-	$(PY) -m pip install --quiet -r requirements.txt 'setuptools>=64' && \
-	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e . && \
+	$(PY) -m pip install --quiet -e ".[$(EXTRA)]" && \
 	echo $$(( $$(date +%s) - start )) > $(VENV)/.setup-seconds
 	touch $(STAMP)
 
-# requirements-test.txt: JAX, PyTorch (CPU build), pytest, hypothesis, ruff
+# requirements-test.txt: TensorFlow, JAX, PyTorch (CPU build), pytest, hypothesis, ruff
 $(TEST_STAMP): $(STAMP) requirements-test.txt
 	@echo "Adding to $(VENV): the test tools and backends of requirements-test.txt"
 	$(PY) -m pip install --quiet -r requirements-test.txt
@@ -53,20 +61,20 @@ test-slow: $(TEST_STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile -m slow
 
 reproduce: venv browser
-	$(PY) scripts/reproduce.py
+	KERAS_BACKEND=$(BACKEND) $(PY) scripts/reproduce.py
 	@echo "Trained runs: runs/ (config.json, state.json, weights, history per run)"
 	@echo "Figures and measurements: figures/*.png, figures/results.json; table in README.md"
 
 # the architecture comparison (its trainings' seconds per epoch are in the README's results table;
 # not part of make reproduce): MNIST conv vs the dense model, CIFAR-10 conv Gaussian vs dense
 compare: venv
-	$(PY) scripts/reproduce.py --compare
+	KERAS_BACKEND=$(BACKEND) $(PY) scripts/reproduce.py --compare
 	@echo "Comparison: figures/cifar10_architectures.png, figures/results.json, README.md"
 
 # the FID study (not part of make reproduce: 15 runs, about 25 minutes on 2 CPU cores beyond
 # make reproduce's): latent sizes 2 to 32, three seeds each; figures/fid_latent_size.png
 fid-study: venv
-	$(PY) scripts/fid_latent_size.py
+	KERAS_BACKEND=$(BACKEND) $(PY) scripts/fid_latent_size.py
 	@echo "FID study: figures/fid_latent_size.png, figures/results.json, README.md"
 
 clean:

@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=2000, help="MNIST images per split")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument(
+        "--out", default=str(RESULTS / "bench_conv_xla.json"), help="JSON file (default %(default)s)"
+    )
     args = parser.parse_args(argv)
 
     from vae_keras.startup import quiet_start
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
         "images": len(dataset.x_train),
         "paths": paths,
     }
-    write_json_atomic(RESULTS / "bench_conv_xla.json", record)
+    write_json_atomic(Path(args.out), record)
     return 0
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from vae_keras.machine import recorded_machine
+from vae_keras.startup import require_tensorflow
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -64,6 +65,7 @@ def main(argv=None) -> None:
         help="Markdown page whose table to rewrite (default: %(default)s)",
     )
     args = parser.parse_args(argv)
+    require_tensorflow("bench_noise.py times TensorFlow's random-number kernels")
 
     import keras
     import tensorflow as tf

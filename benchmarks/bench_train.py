@@ -294,7 +294,6 @@ def main(argv=None):
     from vae_keras.data import load_dataset
     from vae_keras.report import benchmark_header
     from vae_keras.runs import RunConfig, load_run
-    from vae_keras.tf_speed import validation_batches
     from vae_keras.training import (
         PLAIN,
         TrainOptions,
@@ -420,6 +419,8 @@ def main(argv=None):
             ("tf.data + XLA + steps_per_execution", TrainOptions(fuse_steps=False)),
             ("tf.data + XLA + fused steps (default)", TrainOptions()),
         )
+        from vae_keras.tf_speed import validation_batches
+
         ablation = {}
         with tempfile.TemporaryDirectory() as tmp:
             for i, (name, options) in enumerate(steps):

@@ -34,6 +34,7 @@ from pathlib import Path
 from profiling import add_model_arguments, model_config, write_record
 
 from vae_keras.machine import recorded_machine
+from vae_keras.startup import require_tensorflow
 
 #: (kind, test on (library, symbol)); the first that matches wins.
 KINDS = (
@@ -133,6 +134,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=8, help="profiled epochs after a warm-up")
     parser.add_argument("--frequency", type=int, default=499, help="perf samples per second")
     args = parser.parse_args(argv)
+    require_tensorflow("profile_train.py samples the CPU time of TensorFlow's libraries")
 
     perf = shutil.which("perf")
     if perf is None:

@@ -35,6 +35,7 @@ from pathlib import Path
 from profiling import add_model_arguments, model_config, write_record
 
 from vae_keras.machine import recorded_machine
+from vae_keras.startup import require_tensorflow
 
 #: ``%name = f32[256,512]{1,0} dot(...`` in XLA's optimized HLO text
 HLO_LINE = re.compile(r"^\s*(?:ROOT\s+)?%([\w.\-]+) = (\S+?)(?:\{[\d,]*\})? ([\w\-]+)\(")
@@ -112,6 +113,7 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=2, help="traced epochs after a warm-up")
     parser.add_argument("--top", type=int, default=12, help="operations listed by name")
     args = parser.parse_args(argv)
+    require_tensorflow("profile_xla_ops.py reads TensorFlow's XLA profiler trace")
 
     with tempfile.TemporaryDirectory() as tmp:
         dump, trace = Path(tmp) / "hlo", Path(tmp) / "trace"

@@ -14,22 +14,28 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_steps_run_in_order_and_a_failure_stops_the_chain():
-    steps = (("scripts/a.py",), ("scripts/b.py", "--x", "1"), ("scripts/c.py",))
+    steps = (("scripts/train_mnist.py",), ("scripts/make_figures.py", "--x", "1"),
+             ("scripts/export_run.py",))  # fmt: skip
     ran = []
 
-    def runner(argv):
-        assert argv[0] == sys.executable  # the project's Python runs every step
-        ran.append(argv[1:])
-        return 3 if argv[1] == "scripts/c.py" else 0
+    def runner(argv, step):
+        # the project's Python runs every step as the package's verb: no clone needed
+        assert argv[:3] == [sys.executable, "-m", "vae_keras"]
+        ran.append((argv[3:], step))
+        return 3 if argv[3] == "export" else 0
 
     lines = []
-    with pytest.raises(chain.ChainFailed, match="scripts/c.py` exited with code 3") as failed:
+    with pytest.raises(chain.ChainFailed, match="export_run.py` exited with code 3") as failed:
         chain.run_chain(steps, log=lines.append, runner=runner)
-    assert ran == [list(s) for s in steps]
+    assert ran == [(["train"], "python scripts/train_mnist.py"),
+                   (["figures", "--x", "1"], "python scripts/make_figures.py --x 1"),
+                   (["export"], "python scripts/export_run.py")]  # fmt: skip
     assert failed.value.code == 3
     done = [t["command"] for t in failed.value.timings]
-    assert done == ["python scripts/a.py", "python scripts/b.py --x 1"]
-    assert lines[0] == "== [1/3] python scripts/a.py" and "done in" in lines[1]
+    assert done == ["python scripts/train_mnist.py", "python scripts/make_figures.py --x 1"]
+    assert lines[0] == "== [1/3] python scripts/train_mnist.py" and "done in" in lines[1]
+    with pytest.raises(ValueError, match="not a script"):
+        chain.step_argv(("scripts/unknown.py",))
 
 
 def test_a_training_step_shows_its_epochs_and_a_slow_finish_is_reported(tmp_path):
@@ -44,10 +50,10 @@ def test_a_training_step_shows_its_epochs_and_a_slow_finish_is_reported(tmp_path
     stale.write_text(json.dumps({"command": chain.shown(steps[1]), "epoch_seconds": 9.0}))
     os.utime(stale, (0, 0))
 
-    def runner(argv):
+    def runner(argv, step):
         if argv[-1] == "1":
             record = {"setup_seconds": 1.0, "epoch_seconds": 44.0, "finish_seconds": 31.0,
-                      "command": " ".join(["python", *argv[1:]])}  # fmt: skip
+                      "command": step}  # fmt: skip
             (tmp_path / "runs" / "one").mkdir()
             (tmp_path / "runs" / "one" / "timing.json").write_text(json.dumps(record))
         return 0

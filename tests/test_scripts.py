@@ -67,7 +67,8 @@ def test_train_mnist_one_epoch_on_real_data(mnist_dir, tmp_path):
     ]
     result = run_script(*args, env={"VAE_KERAS_DATA_DIR": mnist_dir})
     assert result.returncode == 0, result.stderr
-    assert "Training with tensorflow on" in result.stdout and "mnist.npz (3000 train / 3000 test)" in result.stdout
+    assert "Training with tensorflow on" in result.stdout
+    assert "mnist.npz (3000 train / 3000 test)" in result.stdout
     for name in (
         "config.json",
         "vae-epoch0001.weights.h5",

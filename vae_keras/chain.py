@@ -5,11 +5,14 @@
 output as it comes, and stops at the first that fails; :func:`record_chain` writes
 the wall time of each step into ``figures/results.json`` and the README's table.
 Every training resumes where it stopped, so after a failure or Ctrl-C the same
-command carries on.
+command carries on. A step is written as the script a clone runs
+(``scripts/train_mnist.py``) and run as the same verb of the installed package
+(``python -m vae_keras train``, :func:`step_argv`), so the chain needs no clone.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -81,6 +84,22 @@ def shown(step: Sequence[str]) -> str:
     return " ".join(("python", *step))
 
 
+#: The variable through which the chain tells a step's process how the README shows it
+#: (``timing.json`` records it, so that :func:`training_split` finds the step's record).
+STEP_ENV = "VAE_KERAS_CHAIN_STEP"
+
+
+def step_argv(step: Sequence[str]) -> list[str]:
+    """The process a step runs: ``scripts/train_mnist.py ARGS`` is
+    ``python -m vae_keras train ARGS`` (:data:`vae_keras.commands.VERBS`)."""
+    from vae_keras.commands import VERBS
+
+    verbs = {f"scripts/{module}.py": verb for verb, (module, _) in VERBS.items()}
+    if step[0] not in verbs:
+        raise ValueError(f"{step[0]} is not a script of vae_keras.commands.VERBS")
+    return [sys.executable, "-m", "vae_keras", verbs[step[0]], *step[1:]]
+
+
 class ChainFailed(Exception):
     """A step exited with a non-zero code; ``timings`` holds the steps done before it."""
 
@@ -95,12 +114,16 @@ def run_chain(
     steps: Sequence[Sequence[str]] = REPRODUCE_STEPS,
     cwd: str | Path = ".",
     log: Callable[[str], None] | None = None,
-    runner: Callable[[list[str]], int] | None = None,
+    runner: Callable[[list[str], str], int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``steps`` in order; return ``[{"command", "seconds"}]``; raise :class:`ChainFailed`."""
+    """Run ``steps`` in order; return ``[{"command", "seconds"}]``; raise :class:`ChainFailed`.
 
-    def run(argv: list[str]) -> int:
-        return subprocess.run(argv, cwd=cwd).returncode
+    ``runner(argv, shown)`` runs one step's process (:func:`step_argv`) and returns its
+    exit code; by default a child process told ``shown`` through :data:`STEP_ENV`.
+    """
+
+    def run(argv: list[str], step: str) -> int:
+        return subprocess.run(argv, cwd=cwd, env={**os.environ, STEP_ENV: step}).returncode
 
     def flushed(line: str) -> None:  # before the child's output, also when piped to a file
         print(line, flush=True)
@@ -110,7 +133,7 @@ def run_chain(
     for i, step in enumerate(steps, 1):
         log(f"== [{i}/{len(steps)}] {shown(step)}")
         began, start = time.time(), time.perf_counter()
-        code = runner([sys.executable, *step])
+        code = runner(step_argv(step), shown(step))
         seconds = time.perf_counter() - start
         if code != 0:
             raise ChainFailed(step, code, timings)

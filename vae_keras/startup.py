@@ -147,3 +147,21 @@ def tensorflow_installed() -> bool:
         return importlib.util.find_spec("tensorflow") is not None
     except (ImportError, ValueError):
         return False
+
+
+def require_tensorflow(what: str) -> None:
+    """Exit with code 2 and one line unless Keras runs on an installed TensorFlow.
+
+    For the benchmarks that are TensorFlow's by nature (its random-number kernels,
+    its XLA profiler, its library's CPU samples): ``what`` says what they measure.
+    """
+    backend = keras_backend_name()
+    if backend == "tensorflow" and tensorflow_installed():
+        return
+    why = f"KERAS_BACKEND is {backend}" if backend != "tensorflow" else "it is not installed"
+    print(
+        f"error: {what}, so it needs TensorFlow; {why}. Run it with KERAS_BACKEND=tensorflow "
+        'after pip install "vae-keras[tensorflow]".',
+        file=sys.stderr,
+    )
+    raise SystemExit(2)

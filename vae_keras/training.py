@@ -37,6 +37,7 @@ import keras
 
 from vae_keras import distribution, monitoring, runs
 from vae_keras.batching import aligned_steps_per_execution, seeded_batches
+from vae_keras.chain import STEP_ENV
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
 from vae_keras.errors import ConfigError
@@ -336,6 +337,8 @@ def timing(started: float, checkpoint: RunCheckpoint, first_epoch: int) -> dict:
 
     ``setup``: building (or restoring) the model until the first epoch begins;
     ``epochs``: the epochs' own seconds (training, validation, commit), summed;
+    ``command``: the chain's step (:data:`vae_keras.chain.STEP_ENV`) or this process's
+    command line; ``backend``: the Keras backend;
     ``finish``: from the last epoch's commit until the Keras files are written,
     which is ``fit``'s teardown and :func:`runs.export_keras_models`. A healthy
     run finishes in well under a second; TensorFlow's tf.data autotuning thread
@@ -349,7 +352,8 @@ def timing(started: float, checkpoint: RunCheckpoint, first_epoch: int) -> dict:
         "setup_seconds": round(began - started, 3),
         "epoch_seconds": round(sum(row["seconds"] for row in epochs), 3),
         "finish_seconds": round(now - (checkpoint.last_epoch_committed or began), 3),
-        "command": " ".join(["python", *sys.argv]),
+        "command": os.environ.get(STEP_ENV) or " ".join(["python", *sys.argv]),
+        "backend": keras.backend.backend(),
     }
 
 

@@ -47,7 +47,7 @@ def report_backend(results: dict[str, Any]) -> str:
     (reports before backends were recorded ran TensorFlow on its CPU)."""
     versions = results["versions"]
     name = versions.get("keras_backend", "tensorflow")
-    devices = results.get("backend", {}).get("devices", ["cpu:0"])
+    devices = results.get("backend_devices", {}).get("devices", ["cpu:0"])
     return f"backend {name} {versions.get(name, '')} on {', '.join(devices)}".replace("  ", " ")
 
 

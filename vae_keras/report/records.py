@@ -60,7 +60,7 @@ def environment() -> dict[str, Any]:
             "cpu": cpu_description(),
             "gpus": devices["gpus"],
         },
-        "backend": devices,
+        "backend_devices": devices,
         "versions": package_versions(),
     }
 
@@ -75,7 +75,7 @@ def benchmark_header() -> dict[str, Any]:
         "date": utc_timestamp(),
         "machine": machine_line(cpu, gpu_phrase(devices["gpus"])),
         "cpu": cpu,
-        "backend": devices,
+        "backend_devices": devices,
         "versions": package_versions(),
     }
 
