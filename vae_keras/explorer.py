@@ -225,7 +225,7 @@ def browser_problem() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright is not installed (pip install -r requirements-test.txt)"
+        return "Playwright is not installed (pip install playwright: a dependency of vae-keras)"
     if not Path(chromium()).is_file():
         return (
             f"no Chromium at {chromium()} (apt-get install chromium, which make test does as "
