@@ -6,8 +6,10 @@ vae_keras.chain.REPRODUCE_STEPS in the current folder (each step as
 `python -m vae_keras VERB`, on KERAS_BACKEND), then writes one record
 (benchmarks/results/chain_<backend>_<gpu or cpu>.json): the machine, the backend and
 its devices (the GPU's model, from the backend), the versions, and each step's wall
-time with its epochs and start-up, and rewrites the chain table of docs/backends.md from
-every such record. --random-cifar10 DIR first writes a cifar10.npz of uniformly random
+time with its epochs and start-up, with a copy of the report's results.json beside it
+(report_<backend>_<gpu or cpu>.json, naming the same devices), and rewrites the chain table
+of docs/backends.md from every such record, with the FID of each latent size the report
+measured. --random-cifar10 DIR first writes a cifar10.npz of uniformly random
 pixels of CIFAR-10's shape into DIR (where the real one cannot travel): the CIFAR-10 step
 is then a timing only, and the record says so. --table-only rewrites the table alone.
 """
@@ -47,13 +49,27 @@ def record_name(record: dict) -> str:
     return f"chain_{devices['backend']}_{slug}.json"
 
 
-def table(records: list[dict]) -> str:
-    """One block per record: where it ran, then its step table."""
+def report_path(record_path: Path) -> Path:
+    """The report written beside a chain record: ``chain_X.json`` -> ``report_X.json``."""
+    return record_path.with_name("report_" + record_path.name.removeprefix("chain_"))
+
+
+def fid_line(report: dict) -> str:
+    """``FID vs MNIST test (mean +/- std over seeds): latent 2 23.62 +/- 0.16 (3 runs), ...``."""
+    summary = report.get("fid", {}).get("summary", {})
+    parts = [f"latent {key.removeprefix('latent')} {v['mean']:.2f} +/- {v['std']:.2f} "
+             f"({v['n']} runs)" for key, v in sorted(summary.items())]  # fmt: skip
+    return f" FID vs MNIST test, mean +/- std over seeds: {'; '.join(parts)}." if parts else ""
+
+
+def table(records: list[dict], reports: list[dict | None] | None = None) -> str:
+    """One block per record: where it ran, its report's FID, then its step table."""
     from vae_keras.chain import step_table
     from vae_keras.progress import format_seconds
 
     blocks = []
-    for r in sorted(records, key=lambda r: r["date"]):
+    reports = reports or [None] * len(records)
+    for r, report in sorted(zip(records, reports, strict=True), key=lambda pair: pair[0]["date"]):
         devices = r["backend_devices"]
         note = (
             " CIFAR-10 on random pixels of its shape (timing only)." if r["random_cifar10"] else ""
@@ -62,7 +78,8 @@ def table(records: list[dict]) -> str:
             f"{r['date'][:10]}, {r['machine']}; backend {devices['backend']} "
             f"{r['versions'].get(devices['backend'], '')} on {', '.join(devices['devices'])}, "
             f"Keras {r['versions']['keras']}. Total {format_seconds(r['total_seconds'])} "
-            f"(set-up excluded).{note}\n\n```\n{step_table(r['steps'])}\n```"
+            f"(set-up excluded).{note}{fid_line(report or {})}\n\n"
+            f"```\n{step_table(r['steps'])}\n```"
         )
     return "\n\n".join(blocks) if blocks else "(no record yet)"
 
@@ -70,8 +87,11 @@ def table(records: list[dict]) -> str:
 def rewrite_table(readme: Path) -> None:
     from vae_keras.report import replace_block
 
-    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("chain_*.json"))]
-    replace_block(readme, START, END, table(records))
+    paths = sorted(RESULTS.glob("chain_*.json"))
+    records = [json.loads(p.read_text()) for p in paths]
+    reports = [json.loads(report_path(p).read_text()) if report_path(p).is_file() else None
+               for p in paths]  # fmt: skip
+    replace_block(readme, START, END, table(records, reports))
 
 
 def main(argv=None) -> int:
@@ -85,13 +105,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--table-only", action="store_true", help="rewrite the table, run nothing")
     args = parser.parse_args(argv)
-    if args.table_only:
-        rewrite_table(Path(args.readme))
-        return 0
-
     from vae_keras.startup import quiet_start
 
     quiet_start()
+    if args.table_only:
+        rewrite_table(Path(args.readme))
+        return 0
     from vae_keras.atomic import write_json_atomic
     from vae_keras.chain import REPRODUCE_STEPS, ChainFailed, run_chain, step_table
     from vae_keras.machine import nvidia_smi_gpus
@@ -114,6 +133,9 @@ def main(argv=None) -> int:
     }
     out = Path(args.out) if args.out else RESULTS / record_name(record)
     write_json_atomic(out, record)
+    report = Path("figures/results.json")
+    if report.is_file():
+        write_json_atomic(report_path(out), json.loads(report.read_text()))
     print(f"\n{step_table(steps)}\nRecord: {out}")
     if not args.no_readme:
         rewrite_table(Path(args.readme))

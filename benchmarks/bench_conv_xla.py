@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=2000, help="MNIST images per split")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument(
-        "--out", default=str(RESULTS / "bench_conv_xla.json"), help="JSON file (default %(default)s)"
+        "--out", default=str(RESULTS / "bench_conv_xla.json"), help="JSON file (%(default)s)"
     )
     args = parser.parse_args(argv)
 

@@ -22,4 +22,3 @@ export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax VAE_KERAS_DATA_DIR=$PWD/.gpu/
 } 2>&1 | tee "$OUT/start_lines.txt"
 python3 benchmarks/bench_chain_here.py --random-cifar10 .gpu/data --no-readme \
   --out "$OUT/chain_jax_h200.json" 2>&1 | tee "$OUT/chain_log.txt"
-cp figures/results.json "$OUT/results.json" 2>/dev/null
