@@ -136,4 +136,3 @@ def main(argv=None) -> int:
             Path(tmp).write_text(json.dumps(record, indent=2) + "\n")
         print(f"Record written to {args.json}")
     return 0
-

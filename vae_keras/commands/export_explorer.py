@@ -52,4 +52,3 @@ def main(argv=None) -> int:
             return 0
         print(f"Wrote {explorer.screenshot(args.out, args.screenshot, [1.0, 1.0])}")
     return 0
-

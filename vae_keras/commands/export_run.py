@@ -30,4 +30,3 @@ def main(argv=None) -> int:
             written = export_keras_models(run.run_dir, run.models)
         print(f"{run_dir}: wrote " + ", ".join(p.name for p in written))
     return 0
-

@@ -29,4 +29,3 @@ def main(argv=None) -> int:
 
     paths = (Path(args.results), Path(args.readme), Path(args.setup_file))
     return run_and_record(STUDY_STEPS, "fid_study", *paths, list_only=args.list)
-

@@ -207,4 +207,3 @@ def main(argv=None) -> int:
     )
     make_report(config)  # a missing data set, a damaged run: one line (guarded), nothing written
     return 0
-

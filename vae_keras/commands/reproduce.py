@@ -34,4 +34,3 @@ def main(argv=None) -> int:
     steps, key = (COMPARE_STEPS, "compare") if args.compare else (REPRODUCE_STEPS, "reproduce")
     paths = (Path(args.results), Path(args.readme), Path(args.setup_file))
     return run_and_record(steps, key, *paths, list_only=args.list)
-

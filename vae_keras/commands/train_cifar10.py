@@ -7,7 +7,6 @@ batch 256, 50 epochs as on the slides (about 10 minutes on a 2-core CPU). Writes
 runs/cifar10-latent{d}/; running it again resumes.
 """
 
-
 from vae_keras.cli import run_training, training_parser
 from vae_keras.runs import RunConfig
 
@@ -19,4 +18,3 @@ CIFAR10_DEFAULTS = RunConfig(
 def main(argv=None) -> int:
     parser = training_parser(__doc__, CIFAR10_DEFAULTS, "runs/cifar10-latent{latent_dim}")
     return run_training(parser.parse_args(argv))
-

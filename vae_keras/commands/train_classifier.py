@@ -41,4 +41,3 @@ def main(argv=None) -> int:
         f"({result['train_seconds']:.0f} s); written to {args.out}"
     )
     return 0
-
