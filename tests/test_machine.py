@@ -58,3 +58,73 @@ def test_the_benchmark_header_and_the_reports_environment_carry_the_cpu():
     assert report_machine(env).startswith(header["cpu"]["model"])
     legacy = {k: v for k, v in env.items() if k != "cpu"}
     assert report_machine(legacy).startswith(env["processor"])
+
+
+H200 = {"backend": "jax", "devices": ["gpu:0"], "gpus": ["NVIDIA H200"]}
+CPU_ONLY = {"backend": "tensorflow", "devices": ["cpu:0"], "gpus": []}
+
+
+def test_nvidia_smi_is_asked_for_the_gpus_and_its_absence_means_none(tmp_path, monkeypatch):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'NVIDIA H200'\necho 'NVIDIA H200'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert machine.nvidia_smi_gpus() == ["NVIDIA H200", "NVIDIA H200"]
+    fake.write_text("#!/bin/sh\necho 'NVIDIA-SMI has failed' >&2\nexit 9\n")
+    assert machine.nvidia_smi_gpus() == []  # a driver that fails: no GPU claimed
+    fake.unlink()
+    assert machine.nvidia_smi_gpus() == []
+
+
+def test_the_start_line_names_the_backends_gpu():
+    from vae_keras.distribution import describe_devices
+
+    line = describe_devices(H200, smi_gpus=["NVIDIA H200"])
+    assert line == "Training with jax on 1 GPU (NVIDIA H200): gpu:0"
+    two = {"backend": "torch", "devices": ["cpu:0", "cuda:0", "cuda:1"], "gpus": ["A", "A"]}
+    assert (
+        describe_devices(two, smi_gpus=["A", "A"])
+        == "Training with torch on 2 GPUs (A x 2): cuda:0, cuda:1"
+    )
+
+
+def test_a_gpu_the_backend_will_not_use_gets_one_line_with_the_fix():
+    from vae_keras.distribution import describe_devices
+
+    assert describe_devices(CPU_ONLY, smi_gpus=[]).endswith("; no GPU found")  # no GPU: no warning
+    line, warning = describe_devices(CPU_ONLY, smi_gpus=["NVIDIA H200"]).split("\n")
+    assert line.startswith("Training with tensorflow on the CPU")
+    assert warning.startswith("warning: nvidia-smi sees 1 GPU (NVIDIA H200) but tensorflow will")
+    assert 'pip install "vae-keras[tensorflow-cuda]"' in warning
+    jax_cpu = {**CPU_ONLY, "backend": "jax"}
+    assert 'pip install "vae-keras[jax-cuda]"' in describe_devices(jax_cpu, smi_gpus=["X"])
+
+
+def test_the_records_name_the_backends_gpu_not_tensorflows(monkeypatch):
+    from vae_keras.report import records
+    from vae_keras.report.markdown import report_backend, report_machine
+
+    monkeypatch.setattr(records, "backend_devices", lambda: H200)
+    env = records.environment()
+    assert env["machine"]["gpus"] == ["NVIDIA H200"] and env["backend_devices"] == H200
+    assert "1 GPU (NVIDIA H200)" in report_machine(env["machine"])
+    versions = {**env["versions"], "keras_backend": "jax", "jax": "0.11.2"}
+    assert report_backend({**env, "versions": versions}) == "backend jax 0.11.2 on gpu:0"
+    header = records.benchmark_header()
+    assert "1 GPU (NVIDIA H200)" in header["machine"] and header["backend_devices"] == H200
+    # a report from before backends were recorded ran TensorFlow on its CPU
+    old = {"versions": {"keras_backend": "tensorflow", "tensorflow": "2.21.0"}}
+    assert report_backend(old) == "backend tensorflow 2.21.0 on cpu:0"
+
+
+def test_this_process_backend_devices_come_from_the_backend_in_use():
+    import keras
+
+    devices = machine.backend_devices()
+    assert devices["backend"] == keras.backend.backend()
+    assert devices["devices"][0].startswith("cpu") and devices["gpus"] == []
+    assert machine.backend_devices("numpy") == {
+        "backend": "numpy",
+        "devices": ["cpu:0"],
+        "gpus": [],
+    }

@@ -72,3 +72,28 @@ def test_a_script_starts_with_its_own_lines_and_the_variable_brings_tensorflow_b
     assert loud.returncode == 2
     assert "absl::InitializeLog" in loud.stderr or "oneDNN" in loud.stderr
     assert loud.stderr.strip().splitlines()[-1].startswith("error: --resume: ")
+
+
+def test_the_reasons_a_gpu_goes_unused_are_hidden_only_without_a_gpu():
+    reasons = (
+        "W0000 gpu_device.cc:2365] Cannot dlopen some GPU libraries. Please make sure ...\n"
+        "Skipping registering GPU devices...\n"
+    )
+    assert without_startup_noise(reasons) == ""  # no GPU: nothing to explain
+    assert without_startup_noise(reasons, gpu_present=True) == reasons
+    assert without_startup_noise(NOISE, gpu_present=True) == ""  # the rest stays hidden
+
+
+def test_a_tensorflow_only_benchmark_refuses_in_one_line_elsewhere(monkeypatch, capsys):
+    import pytest
+
+    from vae_keras.startup import require_tensorflow
+
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(SystemExit) as stopped:
+        require_tensorflow("x.py times TensorFlow's kernels")
+    assert stopped.value.code == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: x.py times TensorFlow's kernels, so it needs TensorFlow;")
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    require_tensorflow("x.py")  # TensorFlow is installed here: no exit
