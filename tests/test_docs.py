@@ -40,6 +40,7 @@ def test_each_benchmark_writes_its_block_into_the_page_that_holds_it():
         "profile_train.py": ("docs/speed.md", "profile"),
         "profile_xla_ops.py": ("docs/speed.md", "xla-ops"),
         "bench_fid.py": ("docs/fid.md", "bench-fid"),
+        "bench_chain_here.py": ("docs/backends.md", "chain"),
     }
     for script, (page, marker) in blocks.items():
         text = (ROOT / page).read_text()
@@ -54,3 +55,42 @@ def test_each_benchmark_writes_its_block_into_the_page_that_holds_it():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     ).stdout  # fmt: skip
     assert "docs/fid.md" in help_text
+
+
+def test_every_module_script_and_benchmark_is_named_in_the_module_map():
+    """docs/modules.md says where everything is: each module of the package (or its
+    package folder), each script and each benchmark is named there."""
+    text = (ROOT / "docs" / "modules.md").read_text()
+    missing = []
+    for path in sorted((ROOT / "vae_keras").glob("*.py")):
+        if (
+            path.name not in ("__init__.py", "__main__.py")
+            and f"`vae_keras/{path.name}`" not in text
+        ):
+            missing.append(path.name)
+    for folder in sorted(
+        p for p in (ROOT / "vae_keras").iterdir() if (p / "__init__.py").is_file()
+    ):
+        if f"`vae_keras/{folder.name}/`" not in text:
+            missing.append(folder.name + "/")
+    for kind in ("scripts", "benchmarks"):
+        for path in sorted((ROOT / kind).glob("*.py")) + sorted((ROOT / kind).glob("*.sh")):
+            if f"`{kind}/{path.name}`" not in text:
+                missing.append(f"{kind}/{path.name}")
+    assert missing == []
+
+
+def test_the_chain_table_on_the_backends_page_is_the_one_its_records_give(tmp_path):
+    """docs/backends.md's GPU chain block is what bench_chain_here.py writes from the records
+    in benchmarks/results/ (no number typed by hand)."""
+    import shutil
+
+    page = tmp_path / "backends.md"
+    shutil.copy(ROOT / "docs" / "backends.md", page)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_chain_here.py", "--table-only", "--readme", str(page)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert page.read_text() == (ROOT / "docs" / "backends.md").read_text()
+    assert "NVIDIA H200" in page.read_text()
