@@ -176,3 +176,30 @@ def test_a_fresh_venv_builds_the_wheel_and_runs_vae_keras_on_jax_without_tensorf
     assert where.startswith(str(user)), where
     unknown = run("trian")
     assert unknown.returncode == 2 and "no verb 'trian'" in unknown.stderr
+
+
+def make_dry_run(*args: str, gpu: bool, tmp_path: Path) -> str:
+    """What ``make -n ARGS`` would run, with or without an ``nvidia-smi`` that sees a GPU."""
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    smi = fake / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H200'\n" if gpu else "#!/bin/sh\nexit 9\n")
+    smi.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["make", "-n", *args, "VENV=" + str(tmp_path / "venv")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_reproduce_installs_the_backends_cuda_build_where_a_gpu_is_seen(tmp_path):
+    on_gpu = make_dry_run("reproduce", "BACKEND=jax", gpu=True, tmp_path=tmp_path)
+    assert '-e ".[jax-cuda]"' in on_gpu and "KERAS_BACKEND=jax" in on_gpu
+    on_cpu = make_dry_run("reproduce", "BACKEND=jax", gpu=False, tmp_path=tmp_path)
+    assert '-e ".[jax]"' in on_cpu and "cuda" not in on_cpu
+    default = make_dry_run("reproduce", gpu=False, tmp_path=tmp_path)
+    assert '-e ".[tensorflow]"' in default and "KERAS_BACKEND=tensorflow" in default
+    forced = make_dry_run("reproduce", "GPU=no", gpu=True, tmp_path=tmp_path)
+    assert '-e ".[tensorflow]"' in forced
