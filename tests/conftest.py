@@ -102,6 +102,7 @@ def stop_after(epochs: int):
 #: (`--dist loadfile`), and a long file started last would run alone at the end.
 LONGEST_FIRST = (
     "test_report.py",
+    "test_one_backend.py",
     "test_backends.py",
     "test_variants.py",
     "test_crash_safety.py",

@@ -119,6 +119,7 @@ def test_the_installed_wheel_imports_every_module(wheel, tmp_path):
     assert result.stdout.startswith("ok")
 
 
+@pytest.mark.slow  # two venvs and a wheel build: make test-slow, which CI runs
 def test_a_fresh_venv_builds_the_wheel_and_runs_vae_keras_on_jax_without_tensorflow(tmp_path):
     """The wheel builds in a fresh venv (pip's own build isolation: nothing borrowed from
     another package's dependencies); installed into another fresh venv, its ``vae-keras``

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vae_keras.progress import format_seconds
+from vae_keras.runs import STEP_ENV
 from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_train_options
 
 #: ``make reproduce``: the six MNIST runs of the FID table, CIFAR-10, the classifier, the
@@ -82,11 +83,6 @@ STUDY_STEPS: tuple[tuple[str, ...], ...] = (
 def shown(step: Sequence[str]) -> str:
     """The step as the README shows it: ``python scripts/train_mnist.py --latent-dim 2``."""
     return " ".join(("python", *step))
-
-
-#: The variable through which the chain tells a step's process how the README shows it
-#: (``timing.json`` records it, so that :func:`training_split` finds the step's record).
-STEP_ENV = "VAE_KERAS_CHAIN_STEP"
 
 
 def step_argv(step: Sequence[str]) -> list[str]:

@@ -37,12 +37,11 @@ import keras
 
 from vae_keras import distribution, monitoring, runs
 from vae_keras.batching import aligned_steps_per_execution, seeded_batches
-from vae_keras.chain import STEP_ENV
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
 from vae_keras.errors import ConfigError
 from vae_keras.model import VAEModels
-from vae_keras.runs import RunConfig, RunError
+from vae_keras.runs import STEP_ENV, RunConfig, RunError
 
 
 @dataclass(frozen=True)
@@ -337,7 +336,7 @@ def timing(started: float, checkpoint: RunCheckpoint, first_epoch: int) -> dict:
 
     ``setup``: building (or restoring) the model until the first epoch begins;
     ``epochs``: the epochs' own seconds (training, validation, commit), summed;
-    ``command``: the chain's step (:data:`vae_keras.chain.STEP_ENV`) or this process's
+    ``command``: the chain's step (:data:`vae_keras.runs.STEP_ENV`) or this process's
     command line; ``backend``: the Keras backend;
     ``finish``: from the last epoch's commit until the Keras files are written,
     which is ``fit``'s teardown and :func:`runs.export_keras_models`. A healthy

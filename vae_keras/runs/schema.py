@@ -28,6 +28,10 @@ HISTORY_CSV = "history.csv"
 LOCK_FILE = "train.lock"
 #: Where the last training process spent its time (:func:`vae_keras.training.timing`).
 TIMING_FILE = "timing.json"
+#: The variable through which the reproduce chain (:mod:`vae_keras.chain`) tells a training
+#: process how the README shows its step; ``timing.json``'s ``command`` records it, so that
+#: the chain finds the step's record.
+STEP_ENV = "VAE_KERAS_CHAIN_STEP"
 #: Keras model files of a finished run: load with keras.saving.load_model, in safe mode.
 KERAS_FILES = {"vae": "vae.keras", "encoder": "encoder.keras", "generator": "generator.keras"}
 TENSORBOARD_DIR = "tensorboard"
