@@ -102,11 +102,11 @@ def check_clean(run_dir: Path, epochs: int) -> None:
     ), names
 
 
-def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS):
-    crashed = run(command(data_dir, run_dir, crash_at, args), CRASH_WHEN=when)
+def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS, **env):
+    crashed = run(command(data_dir, run_dir, crash_at, args), CRASH_WHEN=when, **env)
     assert crashed.returncode == -signal.SIGKILL, (crash_at, when, crashed.stderr[-2000:])
     epochs_after_crash = check_consistent(run_dir)
-    rerun = run(command(data_dir, run_dir, args=args))
+    rerun = run(command(data_dir, run_dir, args=args), **env)
     assert rerun.returncode == 0, (crash_at, when, rerun.stderr[-2000:])
     return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
 
@@ -134,12 +134,14 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2]
 
 
-@pytest.mark.slow  # 3 trainings; make test keeps the two-trainers / Ctrl-C / resume test
-def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, tmp_path):
-    """The default path (XLA, fused steps) killed before epoch 2's commit point: the rerun ends
-    with the uninterrupted history, exactly, and a clean directory."""
+@pytest.mark.slow  # 3 trainings each; make test keeps the two-trainers / Ctrl-C / resume test
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, tmp_path, backend):
+    """The default path (XLA, fused steps: tf_speed on TensorFlow, jax_speed on JAX) killed
+    before epoch 2's commit point: the rerun ends with the uninterrupted history, exactly, and
+    a clean directory."""
     out = tmp_path / "reference"
-    result = run(command(data_dir, out, crash_at=0, args=DEFAULT_PATH))
+    result = run(command(data_dir, out, crash_at=0, args=DEFAULT_PATH), KERAS_BACKEND=backend)
     assert result.returncode == 0, result.stderr[-3000:]
     expected = without_seconds(json.loads((out / runs.HISTORY_JSON).read_text()))
     epochs_after_crash, history = crash_then_rerun(
@@ -148,6 +150,7 @@ def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, t
         7,
         "before",
         DEFAULT_PATH,  # epoch 2's state.json
+        KERAS_BACKEND=backend,
     )
     assert epochs_after_crash == 1
     assert without_seconds(history) == expected

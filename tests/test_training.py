@@ -271,7 +271,7 @@ def test_no_training_pipeline_starts_the_autotuning_thread(tiny_dataset_module):
         tf_speed.validation_batches(x, 64),
     ]
     for fused in (True, False):
-        arguments = tf_speed.fit_arguments(CONFIG, tiny_dataset_module, 0, fused, 8)
+        arguments = tf_speed.fit_arguments(CONFIG, tiny_dataset_module, 0, 8, fused=fused)
         made += [arguments["x"], arguments["validation_data"]]
     for dataset in made:
         assert dataset.options().autotune.enabled is False

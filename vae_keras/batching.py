@@ -49,3 +49,40 @@ def aligned_steps_per_execution(requested: int, steps: int) -> int:
     """
     divisors = [d for d in range(1, steps + 1) if steps % d == 0]
     return min(divisors, key=lambda d: (abs(math.log(d / requested)), -d))
+
+
+def stack_layout(steps_per_execution: int, n: int, batch_size: int) -> tuple[int, int]:
+    """``(steps per stack, stacks per epoch)`` of the fused paths for ``n`` examples.
+
+    A stack holds a divisor of the full batches per epoch (the one nearest to
+    ``steps_per_execution``); the last, smaller batch is a stack of its own.
+    MNIST (234 full batches of 256 and one of 96) and 32 give stacks of 39 steps,
+    seven per epoch.
+    """
+    full, rest = divmod(n, batch_size)
+    k = aligned_steps_per_execution(steps_per_execution, full) if full else 1
+    return k, full // k + (1 if rest else 0)
+
+
+def stacked_orders(
+    n: int, batch_size: int, seed: int, first_epoch: int, last_epoch: int, steps_per_stack: int
+) -> Iterator[np.ndarray]:
+    """The indices of :func:`seeded_batches`' batches, ``steps_per_stack`` at a time.
+
+    For epochs ``first_epoch`` to ``last_epoch - 1``, in the order
+    :func:`epoch_order` gives: int32 arrays of shape ``(steps_per_stack,
+    batch_size)`` of consecutive full batches, then the epoch's last, smaller
+    batch (if any) alone, shape ``(1, n mod batch_size)``. ``steps_per_stack``
+    must divide the number of full batches. NumPy only: each fast path gathers
+    its own batches from these (TensorFlow's in ``tf.data``, JAX's on the device).
+    """
+    full, rest = divmod(n, batch_size)
+    if steps_per_stack < 1 or (full and full % steps_per_stack):
+        raise ValueError(
+            f"steps_per_stack={steps_per_stack} must divide the {full} full batches per epoch."
+        )
+    for epoch in range(first_epoch, last_epoch):
+        order = epoch_order(n, seed, epoch).astype(np.int32)
+        yield from order[: full * batch_size].reshape(-1, steps_per_stack, batch_size)
+        if rest:
+            yield order[full * batch_size :].reshape(1, rest)

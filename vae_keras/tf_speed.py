@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_keras import runs
-from vae_keras.batching import aligned_steps_per_execution, epoch_order
+from vae_keras.batching import epoch_order, stack_layout
 from vae_keras.data import Dataset
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig
@@ -196,18 +196,6 @@ def distribution_scope(distribute: str | None):
     return strategy.scope()
 
 
-def stack_layout(steps_per_execution: int, n: int, batch_size: int) -> tuple[int, int]:
-    """``(steps per stack, stacks per epoch)`` of the fused path for ``n`` examples.
-
-    A stack holds a divisor of the full batches per epoch (the one nearest to
-    ``steps_per_execution``); the last, smaller batch is a stack of its own.
-    """
-
-    full, rest = divmod(n, batch_size)
-    k = aligned_steps_per_execution(steps_per_execution, full) if full else 1
-    return k, full // k + (1 if rest else 0)
-
-
 def build_fused(config: RunConfig, n: int, steps_per_execution: int, jit_compile) -> VAEModels:
     """The VAE with :func:`fuse_train_steps`: one stack per Keras step, an epoch per execution."""
     stacks = stack_layout(steps_per_execution, n, config.batch_size)[1]
@@ -217,7 +205,11 @@ def build_fused(config: RunConfig, n: int, steps_per_execution: int, jit_compile
 
 
 def fit_arguments(
-    config: RunConfig, dataset: Dataset, first_epoch: int, fused: bool, steps_per_execution: int
+    config: RunConfig,
+    dataset: Dataset,
+    first_epoch: int,
+    steps_per_execution: int,
+    fused: bool = True,
 ) -> dict:
     """``fit``'s data, steps and validation arguments on the ``tf.data`` pipeline."""
     x_train, batch_size = dataset.x_train, config.batch_size

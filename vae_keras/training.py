@@ -18,9 +18,12 @@ Slide "Loss function & Train" trains the VAE with::
 
 With both, a resumed run reproduces the uninterrupted run's history exactly,
 on TensorFlow, JAX and PyTorch. :class:`TrainOptions` makes training faster
-without changing what is trained; on TensorFlow the fast path lives in
-:mod:`vae_keras.tf_speed` (a ``tf.data`` pipeline, train steps fused into one
-compiled loop, ``tf.distribute``). :data:`PLAIN` is the slides' plain call.
+without changing what is trained; the two fast paths, each fusing the steps of a
+Keras call into one compiled loop, live in :mod:`vae_keras.tf_speed` (a
+``tf.data`` pipeline, ``tf.while_loop``, ``tf.distribute``) and
+:mod:`vae_keras.jax_speed` (the data on the device, ``jax.lax.scan``), and this
+module reaches them through :func:`fast_path` alone. :data:`PLAIN` is the slides'
+plain call.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 import keras
 
 from vae_keras import distribution, monitoring, runs
-from vae_keras.batching import aligned_steps_per_execution, seeded_batches
+from vae_keras.batching import aligned_steps_per_execution, seeded_batches, stack_layout
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
 from vae_keras.errors import ConfigError
@@ -74,9 +77,9 @@ class TrainOptions:
         divisor of the steps per epoch (the number of steps, the batches and
         the noise are unchanged).
     fuse_steps
-        TensorFlow: run the steps of one call inside one compiled loop
-        (:func:`vae_keras.tf_speed.fuse_train_steps`, ``True`` by default).
-        Applies to the seeded pipeline without ``distribute``; the same batches
+        TensorFlow and JAX: run the steps of one call inside one compiled loop
+        (:func:`fast_path`, ``True`` by default). Applies to the seeded pipeline
+        without ``distribute`` (on JAX, with ``jit_compile``); the same batches
         and noise.
     distribute
         ``None``; ``"mirrored"``: data parallel over all local GPUs (or CPU
@@ -94,12 +97,13 @@ class TrainOptions:
 
     @property
     def fused(self) -> bool:
-        """Whether training runs TensorFlow's fused steps (see ``fuse_steps``)."""
+        """Whether training runs a fast path's fused steps (see ``fuse_steps``)."""
+        backend = keras.backend.backend()
         return (
             self.fuse_steps
             and self.pipeline == "seeded"
             and self.distribute is None
-            and on_tensorflow()
+            and (backend == "tensorflow" or (backend == "jax" and self.jit_compile is True))
         )
 
     def __post_init__(self):
@@ -130,14 +134,32 @@ def xla_for(config: RunConfig, options: TrainOptions) -> bool | str:
     return options.jit_compile
 
 
+def fast_path(options: TrainOptions):
+    """The backend's fast path for ``options``, or None: the one place that knows there are two.
+
+    :mod:`vae_keras.tf_speed` on TensorFlow, :mod:`vae_keras.jax_speed` on JAX; each
+    offers ``build_fused(config, n, steps_per_execution, jit_compile)`` (the VAE whose
+    train step runs a stack of batches) and ``fit_arguments(config, dataset,
+    first_epoch, steps_per_execution)`` (``fit``'s data, steps and validation).
+    """
+    if not options.fused:
+        return None
+    if on_tensorflow():
+        from vae_keras import tf_speed
+
+        return tf_speed
+    from vae_keras import jax_speed
+
+    return jax_speed
+
+
 def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEModels:
     """The slides' VAE compiled as ``options`` asks, for ``n`` training examples."""
     on_torch = keras.backend.backend() == "torch"
     jit = xla_for(config, options)
-    if options.fused:
-        from vae_keras import tf_speed
-
-        return tf_speed.build_fused(config, n, options.steps_per_execution, jit)
+    path = fast_path(options)
+    if path is not None:
+        return path.build_fused(config, n, options.steps_per_execution, jit)
     steps = math.ceil(n / config.batch_size)
     # Keras's PyTorch trainer runs one step per call (it refuses steps_per_execution > 1)
     spe = 1 if on_torch else aligned_steps_per_execution(options.steps_per_execution, steps)
@@ -159,11 +181,14 @@ def fit_arguments(
     validation = {"validation_data": (x_test, None), "validation_batch_size": batch_size}
     if options.pipeline == "numpy":  # the slides' call
         return {"x": x_train, "batch_size": batch_size, "shuffle": True, **validation}
-    if on_tensorflow():
+    path = fast_path(options)
+    if path is not None:
+        return path.fit_arguments(config, dataset, first_epoch, options.steps_per_execution)
+    if on_tensorflow():  # tf.data without fused steps
         from vae_keras import tf_speed
 
         return tf_speed.fit_arguments(
-            config, dataset, first_epoch, options.fused, options.steps_per_execution
+            config, dataset, first_epoch, options.steps_per_execution, fused=False
         )
     return {
         "x": seeded_batches(x_train, batch_size, config.seed, first_epoch, config.epochs),
@@ -360,8 +385,6 @@ def progress_bar(config: RunConfig, n: int, options: TrainOptions) -> keras.call
     """Keras's progress bar, counting batches on every path (TensorFlow's fused one included)."""
     batches = math.ceil(n / config.batch_size)
     if options.fused:
-        from vae_keras import tf_speed
-
-        stack = tf_speed.stack_layout(options.steps_per_execution, n, config.batch_size)[0]
+        stack = stack_layout(options.steps_per_execution, n, config.batch_size)[0]
         return monitoring.BatchProgbar(stack, batches)
     return keras.callbacks.ProgbarLogger()
