@@ -48,10 +48,12 @@ def eager_reference(models, x, k, seed, max_rows=100_000):
         decoded = models.generator(z.reshape(-1, latent).astype(np.float32), training=False)
         x_rep = np.broadcast_to(xb, (k, *xb.shape)).reshape(-1, xb.shape[-1])
         log_px = -to_numpy(losses.reconstruction_loss(x_rep, decoded)).reshape(k, -1)
+        # tensors of the backend, float64 (PyTorch does not add a numpy array to its tensor)
+        zt, mt, vt = (keras.ops.convert_to_tensor(a, "float64") for a in (z, mean, log_var))
         w = (
             log_px
-            + to_numpy(log_normal_diag(z, 0.0, np.zeros_like(z)))
-            - to_numpy(log_normal_diag(z, mean, log_var))
+            + to_numpy(log_normal_diag(zt, 0.0, keras.ops.zeros_like(zt)))
+            - to_numpy(log_normal_diag(zt, mt, vt))
         )
         out.append(logsumexp(w, axis=0) - math.log(k))
     return np.concatenate(out)
