@@ -4,7 +4,8 @@
 # the project's root with .gpu/ carried: Keras's wheels in .gpu/whl, mnist.npz in .gpu/data,
 # the yardstick in .gpu/jax_epoch_reference.py. benchmarks/bench_jax_epoch.py on MNIST latent 2
 # (fast path, Keras's loop, yardstick) and on CIFAR-10's shapes (random pixels: its data
-# cannot travel there). The records come back under $OUT.
+# cannot travel there); benchmarks/bench_backends.py, JAX beside PyTorch (eager and
+# torch.compile). The records come back under $OUT.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -19,3 +20,6 @@ python3 benchmarks/bench_jax_epoch.py --short 1 --long 26 --reference .gpu/jax_e
   --no-readme --out "$OUT/bench_jax_epoch_mnist.json" 2>&1 | tail -4 | tee -a "$OUT/log.txt"
 python3 benchmarks/bench_jax_epoch.py --dataset cifar10 --random-pixels --short 1 --long 11 \
   --no-readme --out "$OUT/bench_jax_epoch_cifar10.json" 2>&1 | tail -4 | tee -a "$OUT/log.txt"
+# the epoch on JAX and PyTorch side by side, PyTorch eager and with Keras's torch.compile
+python3 benchmarks/bench_backends.py --paths jax torch torch-compiled --epochs 5 --rounds 1 \
+  --no-readme --out "$OUT/bench_backends_mnist.json" 2>&1 | tail -6 | tee -a "$OUT/log.txt"

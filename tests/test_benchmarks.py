@@ -140,3 +140,49 @@ def test_the_train_table_names_the_precision_and_its_float32_ratio(tmp_path):
         "| mnist 784-256-2 mixed_bfloat16 ((2) = 1.10x the float32 default, 0.90 s/epoch"
     )
     assert rows[1].startswith("| mnist 784-256-2 | tensorflow 2.21.0")  # float32: as before
+
+
+def test_the_backends_benchmark_takes_medians_over_rounds_and_ratios_to_the_fastest():
+    backends = load("bench_backends")
+
+    def path(seconds, first, val_loss=150.0):
+        return {"seconds_per_epoch": seconds, "first_epoch": first, "final_val_loss": val_loss,
+                "devices": ["cpu:0"], "version": "1.0"}  # fmt: skip
+
+    rounds = [
+        {"jax": path(1.0, 3.0), "torch": path(3.0, 0.5), "torch-compiled": path(2.0, 60.0)},
+        {"jax": path(1.2, 2.0), "torch": path(2.6, 0.7), "torch-compiled": path(2.4, 50.0)},
+        {"jax": path(0.8, 4.0), "torch": path(2.8, 0.6), "torch-compiled": path(9.0, 55.0)},
+    ]
+    paths = backends.summarise(rounds)
+    assert paths["jax"]["seconds_per_epoch"] == 1.0 and paths["jax"]["ratio_to_fastest"] == 1.0
+    assert paths["torch"]["seconds_per_epoch"] == 2.8 and paths["torch"]["first_epoch"] == 0.6
+    assert paths["torch-compiled"]["ratio_to_fastest"] == 2.4  # the median, not the outlier
+    record = {"date": "2026-12-05T00:00:00+00:00", "machine": "M", "paths": paths}
+    rows = backends.table([record]).splitlines()[2:]
+    assert len(rows) == 3
+    assert rows[2] == (
+        "| 2026-12-05 | M (CPU model not recorded) | torch-compiled 1.0 | cpu:0 | 55.0 "
+        "| 2.400 | 2.40 | 150.00 |"
+    )
+
+
+@pytest.mark.slow
+def test_the_backends_benchmark_runs_each_path_in_its_own_process(tmp_path):
+    """The script end to end on a small subset: JAX and PyTorch eager (make test-slow)."""
+    import json
+    import subprocess
+
+    out = tmp_path / "record.json"
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_backends.py", "--paths", "jax", "torch",
+         "--limit", "512", "--epochs", "1", "--rounds", "1", "--no-readme", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert set(record["paths"]) == {"jax", "torch"}
+    for name, p in record["paths"].items():
+        assert p["seconds_per_epoch"] > 0 and p["devices"], name
+        assert 100 < p["final_val_loss"] < 543, name  # trained: 784 ln 2 = 543 at logits 0
+    assert min(p["ratio_to_fastest"] for p in record["paths"].values()) == 1.0
