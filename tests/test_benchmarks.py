@@ -168,7 +168,7 @@ def test_the_backends_benchmark_takes_medians_over_rounds_and_ratios_to_the_fast
 
 
 @pytest.mark.slow
-def test_the_backends_benchmark_runs_each_path_in_its_own_process(tmp_path):
+def test_the_backends_benchmark_runs_each_path_in_its_own_process(tmp_path, mnist_dir):
     """The script end to end on a small subset: JAX and PyTorch eager (make test-slow)."""
     import json
     import subprocess
