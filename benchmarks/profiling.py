@@ -50,14 +50,16 @@ def write_record(
     args: argparse.Namespace,
     table: Callable[[dict], str],
     markers: tuple[str, str],
+    suffix: str = "",
 ) -> None:
-    """Write ``record`` as JSON; unless --no-readme, put every ``prefix`` table in --readme."""
+    """Write ``record`` as JSON (``suffix`` after its configuration in the file name, e.g. the
+    backend); unless --no-readme, put every ``prefix`` table in --readme."""
     from vae_keras.atomic import write_json_atomic
     from vae_keras.report import replace_block
 
     c = record["config"]
     tag = f"{c['dataset']}-{c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']}"
-    out = RESULTS / f"{prefix}_{tag}.json"
+    out = RESULTS / f"{prefix}_{tag}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, record)
     print(f"Written to {out}")

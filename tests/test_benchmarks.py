@@ -186,3 +186,39 @@ def test_the_backends_benchmark_runs_each_path_in_its_own_process(tmp_path, mnis
         assert p["seconds_per_epoch"] > 0 and p["devices"], name
         assert 100 < p["final_val_loss"] < 543, name  # trained: 784 ln 2 = 543 at logits 0
     assert min(p["ratio_to_fastest"] for p in record["paths"].values()) == 1.0
+
+
+JAX_HLO = """\
+  %ynn_fusion.7 = f32[256,256]{1,0} fusion(%multiply_add_fusion.13, %copy.67), kind=kCustom, calls=%fused_computation.7, metadata={op_name="jit(step)/while/body/closed_call/transpose(jvp(decoder_logits))/dot_general" stack_frame_id=213}, backend_config={"outer_dimension_partitions":[],"fusion_config":{"kind":"__ynn_fusion"}}
+  %ynn_fusion.1 = f32[784]{0} fusion(%multiply_add_fusion.13), kind=kCustom, calls=%fused_computation.1, metadata={op_name="jit(step)/while/body/closed_call/transpose(jvp(decoder_logits))/reduce_sum"}, backend_config={"fusion_config":{"kind":"__ynn_fusion"}}
+  %add_select_fusion.1 = f32[256,784]{1,0} fusion(%ynn_fusion.8, %copy.68), kind=kLoop, calls=%fused_computation.46, metadata={op_name="jit(step)/while/body/closed_call/jvp(vae_loss)/jit(softplus)/select_n"}
+"""  # noqa: E501  (XLA's HLO text, as JAX 0.10's CPU compiler writes it)
+
+
+def test_a_ynnpack_fusion_is_named_by_what_it_computes_and_its_products_are_products():
+    ops = xla_ops.hlo_ops(JAX_HLO)
+    assert ops == {
+        "ynn_fusion.7": "ynn_fusion(dot_general) f32[256,256]",
+        "ynn_fusion.1": "ynn_fusion(reduce_sum) f32[784]",
+        "add_select_fusion.1": "fusion f32[256,784]",
+    }
+    kinds = {name: xla_ops.kind_of(hlo) for name, hlo in ops.items()}
+    assert kinds["ynn_fusion.7"] == "matrix products (dot)"
+    assert kinds["ynn_fusion.1"] == "other (ynn_fusion(reduce_sum))"
+    assert kinds["add_select_fusion.1"] == "element-wise fusions"
+
+
+def test_perfetto_seconds_sum_each_named_operation():
+    import gzip
+    import json
+
+    events = [
+        {"ph": "X", "name": "ynn_fusion.7", "dur": 800},
+        {"ph": "X", "name": "ynn_fusion.7", "dur": 900},
+        {"ph": "X", "name": "$python frame", "dur": 5000},
+        {"ph": "i", "name": "ynn_fusion.7"},
+    ]
+    trace = gzip.compress(json.dumps({"traceEvents": events}).encode())
+    seconds, counts = xla_ops.perfetto_seconds(trace, {"ynn_fusion.7", "dot.3"})
+    assert counts == {"ynn_fusion.7": 2}
+    assert abs(seconds["ynn_fusion.7"] - 0.0017) < 1e-12
