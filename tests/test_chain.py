@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_script
+from conftest import run_script, write_npz
 
 from vae_keras import chain
 from vae_keras.report import README_END, README_START
@@ -67,6 +67,30 @@ def test_a_training_step_shows_its_epochs_and_a_slow_finish_is_reported(tmp_path
     assert len(reports) == 1 and "--seed 1` spent 31.0 s" in reports[0]
     assert chain.slow_finish({**first, "finish_seconds": 0.1}) is None
     assert "(epochs 44 s" in chain.step_table(timings).splitlines()[0]
+
+
+def test_the_chains_jax_processes_share_their_compiled_programs(tmp_path, monkeypatch):
+    """step_env turns JAX's persistent compilation cache on under cwd/runs (a user's own
+    setting wins): a second training of the same shape compiles nothing new, it loads."""
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    env = chain.step_env(tmp_path, "python scripts/train_mnist.py")
+    cache = tmp_path / "runs" / ".jax-compilation-cache"
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(cache.resolve())
+    assert env[chain.STEP_ENV] == "python scripts/train_mnist.py"
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")
+    assert chain.step_env(tmp_path, "x")["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+
+    write_npz(tmp_path, n_train=256, n_test=64)
+    entries = []
+    for seed in ("0", "1"):  # the same programs, other weights and batches
+        done = run_script("-m", "vae_keras", "train", "--epochs", "1", "--seed", seed,
+                          "--data-dir", tmp_path, "--out", tmp_path / "runs" / seed,
+                          "--verbose", "0", env={**env, "KERAS_BACKEND": "jax",
+                          "JAX_COMPILATION_CACHE_DIR": str(cache)})  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        entries.append(sorted(p.name for p in cache.iterdir()))
+    assert entries[0], "the first training wrote its compiled programs"
+    assert entries[1] == entries[0], "the second loaded them instead of compiling anew"
 
 
 def minimal_results_and_readme(folder: Path) -> tuple[Path, Path]:
