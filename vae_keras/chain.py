@@ -107,8 +107,9 @@ def step_env(cwd: str | Path, step: str) -> dict[str, str]:
 
     The runs of one shape (three seeds of a latent size) and the report's passes over them
     compile the same programs: from the second process on, JAX loads them from the cache
-    instead of compiling again, which on a GPU is most of a short process's start.
-    Every compile is cached (``0`` seconds minimum): on a CPU each takes about a second.
+    instead of compiling again (``benchmarks/gpu_check.sh`` times the chain on a GPU, where
+    compiling weighs most). Every compile is cached (``0`` seconds minimum, not JAX's one):
+    on a CPU most take under a second.
     """
     env = {**os.environ, STEP_ENV: step}
     env.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(cwd).resolve() / JAX_CACHE))

@@ -123,7 +123,7 @@ def xla_for(config: RunConfig, options: TrainOptions) -> bool | str:
     """Whether the train step is compiled with XLA: ``options.jit_compile``, with two exceptions.
 
     PyTorch always runs eagerly here: Keras's ``jit_compile=True`` there wraps the step in
-    ``torch.compile``, which made no epoch faster and spent most of a minute compiling
+    ``torch.compile``, which made no epoch faster and spent half a minute compiling
     (``benchmarks/bench_backends.py``, docs/backends.md). On TensorFlow without a GPU, the conv
     architecture runs without XLA: XLA's CPU (transposed) convolutions made its
     epochs slower on both training paths (``benchmarks/bench_conv_xla.py``: 9.1x
