@@ -144,6 +144,14 @@ def table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_table(page: str) -> None:
+    """Put the table of every ``bench_backends_*.json`` record between ``page``'s markers."""
+    from vae_keras.report import replace_block
+
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_backends_*.json"))]
+    replace_block(page, START, END, table(records))
+
+
 def installed(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
@@ -168,10 +176,7 @@ def main(argv=None) -> int:
         print(json.dumps(child(args.child, args.epochs, args.limit)))
         return 0
     if args.table_only:
-        from vae_keras.report import replace_block
-
-        records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_backends_*.json"))]
-        replace_block(args.readme, START, END, table(records))
+        write_table(args.readme)
         return 0
     paths = [p for p in args.paths if installed(PATHS[p][0])]
     for p in set(args.paths) - set(paths):
@@ -190,7 +195,8 @@ def main(argv=None) -> int:
 
     quiet_start()
     from vae_keras.atomic import write_json_atomic
-    from vae_keras.report import benchmark_header, replace_block
+    from vae_keras.machine import device_slug
+    from vae_keras.report import benchmark_header
 
     header = benchmark_header()
     record = {
@@ -201,16 +207,13 @@ def main(argv=None) -> int:
         "rounds": rounds,
         "paths": summarise(rounds),
     }
-    gpus = header["backend_devices"]["gpus"]
-    where = gpus[0] if gpus else header["cpu"]["model"]
-    slug = "".join(c if c.isalnum() else "-" for c in where.lower()).strip("-")
+    slug = device_slug(header)
     out = Path(args.out) if args.out else RESULTS / f"bench_backends_mnist-{slug}.json"
     write_json_atomic(out, record)
     print(table([record]))
     print(f"[{header['machine']}]\nRecord: {out}")
     if not args.no_readme:
-        records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_backends_*.json"))]
-        replace_block(args.readme, START, END, table(records))
+        write_table(args.readme)
     return 0
 
 

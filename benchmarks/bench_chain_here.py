@@ -44,9 +44,10 @@ def write_random_cifar10(folder: Path) -> Path:
 
 def record_name(record: dict) -> str:
     devices = record["backend_devices"]
+    from vae_keras.machine import file_slug
+
     where = devices["gpus"][0] if devices["gpus"] else "cpu"
-    slug = "".join(c if c.isalnum() else "-" for c in where.lower()).strip("-")
-    return f"chain_{devices['backend']}_{slug}.json"
+    return f"chain_{devices['backend']}_{file_slug(where)}.json"
 
 
 def report_path(record_path: Path) -> Path:

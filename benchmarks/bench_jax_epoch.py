@@ -105,6 +105,14 @@ def table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_table(page: str) -> None:
+    """Put the table of every ``bench_jax_epoch_*.json`` record between ``page``'s markers."""
+    from vae_keras.report import replace_block
+
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_jax_epoch_*.json"))]
+    replace_block(page, START, END, table(records))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,13 +138,11 @@ def main(argv=None) -> int:
 
     quiet_start()
     from vae_keras.atomic import write_json_atomic
-    from vae_keras.report import benchmark_header, replace_block
+    from vae_keras.machine import device_slug
+    from vae_keras.report import benchmark_header
 
     if args.table_only:
-        records = [
-            json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_jax_epoch_*.json"))
-        ]
-        replace_block(args.readme, START, END, table(records))
+        write_table(args.readme)
         return 0
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
     if args.data_dir:
@@ -169,9 +175,7 @@ def main(argv=None) -> int:
         record["ratio_fast_to_reference"] = round(
             paths["fast"]["seconds_per_epoch"] / paths["reference"]["seconds_per_epoch"], 3
         )
-    devices = header["backend_devices"]
-    where = devices["gpus"][0] if devices["gpus"] else header["cpu"]["model"]
-    slug = "".join(c if c.isalnum() else "-" for c in where.lower()).strip("-")
+    slug = device_slug(header)
     out = Path(args.out) if args.out else RESULTS / f"bench_jax_epoch_{args.dataset}-{slug}.json"
     write_json_atomic(out, record)
     print(json.dumps({k: v for k, v in record.items() if k in ("model", "paths")}, indent=1))
@@ -180,10 +184,7 @@ def main(argv=None) -> int:
         print(f", (1)/(3) = {record['ratio_fast_to_reference']:.2f}", end="")
     print(f"  [{header['machine']}]\nRecord: {out}")
     if not args.no_readme:
-        records = [
-            json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_jax_epoch_*.json"))
-        ]
-        replace_block(args.readme, START, END, table(records))
+        write_table(args.readme)
     return 0
 
 

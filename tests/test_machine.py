@@ -128,3 +128,14 @@ def test_this_process_backend_devices_come_from_the_backend_in_use():
         "devices": ["cpu:0"],
         "gpus": [],
     }
+
+
+def test_a_records_file_names_its_device_as_the_records_of_results_do():
+    from vae_keras.machine import device_slug, file_slug
+
+    assert file_slug("NVIDIA H200") == "nvidia-h200"
+    assert file_slug("Intel(R) Xeon(R) Processor") == "intel-r--xeon-r--processor"
+    gpu = {"backend_devices": {"gpus": ["NVIDIA H200"]}, "cpu": {"model": "AMD EPYC"}}
+    assert device_slug(gpu) == "nvidia-h200"  # the GPU, where there is one
+    cpu = {"backend_devices": {"gpus": []}, "cpu": {"model": "AMD EPYC"}}
+    assert device_slug(cpu) == "amd-epyc"  # bench_*_mnist-amd-epyc.json

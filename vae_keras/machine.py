@@ -164,6 +164,18 @@ def backend_devices(backend: str | None = None) -> dict[str, Any]:
     return {"backend": backend, "devices": devices, "gpus": gpus}
 
 
+def file_slug(name: str) -> str:
+    """A device's name as part of a record's file name: ``"NVIDIA H200"`` -> ``"nvidia-h200"``."""
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+def device_slug(header: dict[str, Any]) -> str:
+    """The :func:`file_slug` of where a benchmark ran: its first GPU, else its CPU's model
+    (``header`` as :func:`vae_keras.report.benchmark_header` writes it)."""
+    gpus = header["backend_devices"]["gpus"]
+    return file_slug(gpus[0] if gpus else header["cpu"]["model"])
+
+
 def gpu_phrase(gpus: list[str]) -> str:
     """``"no GPU"``, ``"1 GPU (NVIDIA H200)"``, ``"2 GPUs (NVIDIA H200 x 2)"``."""
     if not gpus:
