@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy import stats
+from scipy import special, stats
 
 from vae_keras import losses
 
@@ -102,6 +102,65 @@ def test_reconstruction_loss_from_logits_is_exact_where_probabilities_saturate()
     assert np_(losses.reconstruction_loss_from_logits(x, logits)) == pytest.approx(
         np.full((2, 3), 4 * np.log(2.0))
     )
+
+
+def backend_gradient(f, values):
+    """d f(l) / d l at ``values`` (float32) by the autodiff of the Keras backend in use,
+    where ``f`` maps a tensor to a tensor of the same shape (summed, so the gradient of an
+    element-wise ``f`` is its derivative element by element)."""
+    import keras
+
+    values = np.asarray(values, dtype="float32")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        t = tf.constant(values)
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            total = tf.reduce_sum(f(t))
+        return np_(tape.gradient(total, t))
+    if backend == "jax":
+        import jax
+
+        return np_(jax.grad(lambda t: f(t).sum())(values))
+    import torch
+
+    t = torch.tensor(values, requires_grad=True)
+    f(t).sum().backward()
+    return np_(t.grad)
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float32, (64,), elements=st.floats(-150, 150, width=32)))
+def test_softplus_is_log_one_plus_exp(logits):
+    """log(1 + e^l) against numpy's float64 logaddexp(0, l), overflow-free for large |l|."""
+    expected = np.logaddexp(0.0, np_(logits))
+    np.testing.assert_allclose(np_(losses.softplus(logits)), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_softplus_gradient_is_the_sigmoid_everywhere_zero_included():
+    """d softplus / dl = sigmoid(l), by the backend's autodiff: at 0 exactly 1/2 (where
+    ``max(l, 0)``'s or ``relu``'s gradient picks a side), and saturated for large |l|."""
+    logits = np.array([-150, -30, -1, -1e-3, 0, 1e-3, 1, 30, 150], dtype="float32")
+    gradient = backend_gradient(losses.softplus, logits)
+    np.testing.assert_allclose(gradient, special.expit(np_(logits)), rtol=1e-6, atol=1e-7)
+    assert gradient[4] == 0.5
+
+
+def test_reconstruction_loss_gradient_is_sigmoid_minus_target():
+    """d/dl [softplus(l) - x l] = sigmoid(l) - x: the cross-entropy's gradient in its logits,
+    the one the decoder is trained with, for grey-level targets and a logit of exactly 0."""
+    rng = np.random.default_rng(4)
+    x = rng.random((3, 8)).astype("float32")
+    logits = rng.uniform(-8, 8, (3, 8)).astype("float32")
+    logits[0, 0] = 0.0
+
+    def loss(t):
+        return losses.reconstruction_loss_from_logits(x, t)
+
+    gradient = backend_gradient(loss, logits)
+    np.testing.assert_allclose(gradient, special.expit(np_(logits)) - x, rtol=1e-5, atol=1e-6)
 
 
 unit = st.floats(0, 1, allow_nan=False, width=32)

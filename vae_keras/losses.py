@@ -49,20 +49,38 @@ def reconstruction_loss(x, x_decoded_mean):
     return -ops.sum(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p), axis=-1)
 
 
+def softplus(logits):
+    """``softplus(l) = log(1 + e^l)``, computed as ``(l + |l|) / 2 + log1p(e^-|l|)``.
+
+    The same function as ``keras.ops.softplus``: ``(l + |l|) / 2 = max(l, 0)`` and
+    ``log(1 + e^l) = max(l, 0) + log(1 + e^-|l|)``. Nothing overflows (``e^-|l|`` is
+    at most 1), and the gradient is ``sigmoid(l)`` everywhere, ``l = 0`` included:
+    there ``d|l|/dl = sign(0) = 0`` on every backend, so the two halves give 1/2 (a
+    ``relu`` in place of ``(l + |l|) / 2`` would give 0 where a logit is exactly 0, as
+    it is for a dead hidden layer and a zero bias). Written out because its gradient
+    reuses ``e^-|l|`` from the forward pass: JAX's own ``softplus``, ``logaddexp(l, 0)``,
+    computes a second exponential and selects around infinities in its gradient, which
+    shows in the epoch of a 2-core CPU (``benchmarks/bench_train.py --backend jax``).
+    """
+    logits = ops.convert_to_tensor(logits)
+    magnitude = ops.abs(logits)
+    return 0.5 * (logits + magnitude) + ops.log1p(ops.exp(-magnitude))
+
+
 def reconstruction_loss_from_logits(x, logits):
     """:func:`reconstruction_loss` from the decoder's logits ``l`` (``p = sigmoid(l)``).
 
     ``-sum_k [x_k log sigmoid(l_k) + (1 - x_k) log(1 - sigmoid(l_k))]
-    = sum_k [softplus(l_k) - x_k l_k]``, since ``log sigmoid(l) = l - softplus(l)``
-    and ``log(1 - sigmoid(l)) = -softplus(l)``: exact for saturated outputs too
-    (``|l|`` of 20 and more, where ``sigmoid(l)`` rounds to 0 or 1), and the
-    same ops on every backend. This is the model's loss (TensorFlow's
+    = sum_k [softplus(l_k) - x_k l_k]`` (:func:`softplus`), since
+    ``log sigmoid(l) = l - softplus(l)`` and ``log(1 - sigmoid(l)) = -softplus(l)``:
+    exact for saturated outputs too (``|l|`` of 20 and more, where ``sigmoid(l)``
+    rounds to 0 or 1), and the same ops on every backend. This is the model's loss (TensorFlow's
     ``sigmoid_cross_entropy_with_logits`` computes the same sum). Summed over the last axis,
     so ``logits`` may carry extra leading axes (e.g. (batch, k, original_dim)
     with ``x`` of shape (batch, 1, original_dim)).
     """
     x, logits = ops.convert_to_tensor(x), ops.convert_to_tensor(logits)
-    return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+    return ops.sum(softplus(logits) - x * logits, axis=-1)
 
 
 def continuous_bernoulli_log_normalizer(logits):
