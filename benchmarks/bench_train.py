@@ -174,7 +174,7 @@ def compiled_epoch_seconds(config, dataset):
 def bench_table(paths) -> str:
     """Markdown table of every benchmarks/results/bench_train_*.json."""
     lines = [
-        "| model | backend | date | machine | (1) plain fit s/epoch | (2) default s/epoch "
+        "| model | backend | date (commit) | machine | (1) plain fit s/epoch | (2) default s/epoch "
         "| (3) matmul bound s/epoch | (2)/(1) | (2)/(3) | 10k FID samples + statistics s "
         "| final val_loss plain / default: mean ± std over training seeds (seeds, epochs) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -199,11 +199,12 @@ def bench_table(paths) -> str:
                 f" ((2) = {r['ratio_default_over_float32_default']:.2f}x the float32 default, "
                 f"{t['default_float32']:.2f} s/epoch in the same rounds)"
             )
+        when = r["date"][:10] + (f" ({r['commit']})" if r.get("commit") else "")  # the code
         lines.append(
             f"| {c['dataset']} {c['original_dim']}-{c['intermediate_dim']}-{c['latent_dim']}"
             f"{shown_precision} "
             f"| {backend} {version}, Keras {r['versions']['keras']} "
-            f"| {r['date'][:10]} | {recorded_machine(r)} "
+            f"| {when} | {recorded_machine(r)} "
             f"| {t['plain_fit']:.2f} | {t['default']:.2f} | {t['matmul_bound']:.2f} "
             f"| {r['ratio_default_over_plain']:.2f} | {r['ratio_default_over_bound']:.2f} "
             f"| {r['fid_generation_seconds_10000'] + r['fid_statistics_seconds_10000']:.2f} "

@@ -140,6 +140,9 @@ def test_the_train_table_names_the_precision_and_its_float32_ratio(tmp_path):
         "| mnist 784-256-2 mixed_bfloat16 ((2) = 1.10x the float32 default, 0.90 s/epoch"
     )
     assert rows[1].startswith("| mnist 784-256-2 | tensorflow 2.21.0")  # float32: as before
+    assert "| 2026-12-02 |" in rows[1]  # a record from before commits were recorded
+    (tmp_path / "c.json").write_text(json.dumps({**older, "commit": "2a3f78a"}))
+    assert "| 2026-12-02 (2a3f78a) |" in bench.bench_table([tmp_path / "c.json"])
 
 
 def test_the_backends_benchmark_takes_medians_over_rounds_and_ratios_to_the_fastest():

@@ -1,6 +1,7 @@
 """Benchmark records name their CPU: model, vector extensions, cores and numpy's BLAS."""
 
 import numpy as np
+import pytest
 
 from vae_keras import machine
 
@@ -139,3 +140,27 @@ def test_a_records_file_names_its_device_as_the_records_of_results_do():
     assert device_slug(gpu) == "nvidia-h200"  # the GPU, where there is one
     cpu = {"backend_devices": {"gpus": []}, "cpu": {"model": "AMD EPYC"}}
     assert device_slug(cpu) == "amd-epyc"  # bench_*_mnist-amd-epyc.json
+
+
+def test_records_name_the_commit_of_the_code_measured(tmp_path):
+    """``code_version``: git's short hash of this checkout (``-dirty`` exactly where git
+    reports changed tracked files), in every benchmark header; ``None`` outside a clone."""
+    import subprocess
+
+    from vae_keras.report import records
+
+    root = records.SOURCE_ROOT
+    if not (root / ".git").exists():
+        pytest.skip("not run from a git clone")
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()  # fmt: skip
+
+    expected = git("rev-parse", "--short", "HEAD")
+    if git("status", "--porcelain", "--untracked-files=no"):
+        expected += "-dirty"
+    assert records.code_version() == expected
+    assert records.benchmark_header()["commit"] == expected
+    assert records.environment()["commit"] == expected
+    assert records.code_version(tmp_path) is None  # an installed package, no checkout

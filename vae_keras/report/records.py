@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,30 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+#: The checkout this package runs from, where it runs from a clone.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def code_version(root: Path = SOURCE_ROOT) -> str | None:
+    """The commit of the code measured: ``git``'s short hash of ``root``'s checkout, with
+    ``-dirty`` where tracked files differ from it; ``None`` outside a git checkout (an
+    installed wheel) or without ``git``. Two records of one day tell their code apart by it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != Path(root).resolve():
+            return None  # the package sits inside some other repository
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
 def environment() -> dict[str, Any]:
     """Date, machine (CPU, the backend's GPUs by model), backend and versions, for results.json."""
     devices = backend_devices()
@@ -62,6 +88,7 @@ def environment() -> dict[str, Any]:
         },
         "backend_devices": devices,
         "versions": package_versions(),
+        "commit": code_version(),
     }
 
 
@@ -77,6 +104,7 @@ def benchmark_header() -> dict[str, Any]:
         "cpu": cpu,
         "backend_devices": devices,
         "versions": package_versions(),
+        "commit": code_version(),
     }
 
 
