@@ -180,3 +180,17 @@ def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
     assert device_line.startswith("Training ") and "CPU" in device_line
     assert f"Training with {backend} on the CPU" in device_line
     assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_the_loss_formulas_hold_on_the_backend(backend):
+    """tests/test_losses.py (closed forms, quadrature, Monte Carlo, the autodiff gradients),
+    which ``make test`` runs on TensorFlow, run whole in a pytest process on ``backend``."""
+    installed(backend)
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    losses_tests = Path(__file__).parent / "test_losses.py"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(losses_tests)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-500:]

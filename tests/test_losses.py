@@ -1,5 +1,6 @@
 """The loss terms against closed forms, Monte Carlo and their defining properties."""
 
+import keras
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -214,6 +215,12 @@ def test_gaussian_vae_loss_is_batch_mean_of_both_terms():
 
 # The continuous Bernoulli (Loaiza-Ganem & Cunningham 2019)
 
+#: Whether Keras computes a float64 input in float64: on TensorFlow and PyTorch it does, on JAX
+#: its dtype rules round float64 to float32 (``keras.src.backend.common.dtypes``, as JAX itself
+#: with x64 off). The float64 checks below hold to float64 rounding where it does, and to
+#: float32's (a few parts in 10^7) on JAX: the formula is the same, only the rounding differs.
+FLOAT64 = keras.backend.backend() != "jax"
+
 
 def logit(lam):
     lam = np.asarray(lam, np.float64)
@@ -238,13 +245,13 @@ def test_continuous_bernoulli_density_integrates_to_one(lam):
         return np.exp(log_c + x * np.log(lam) + (1 - x) * np.log1p(-lam))
 
     total, error = integrate.quad(density, 0.0, 1.0, epsabs=1e-12, epsrel=1e-12)
-    assert total == pytest.approx(1.0, abs=1e-9)
+    assert total == pytest.approx(1.0, abs=1e-9 if FLOAT64 else 1e-6)
 
 
 @pytest.mark.parametrize("lam", [1e-6, 0.01, 0.2, 0.45, 0.55, 0.9, 1 - 1e-6])
 def test_continuous_bernoulli_normalizer_is_the_papers_formula(lam):
     got = float(np_(losses.continuous_bernoulli_log_normalizer(np.array([logit(lam)])))[0])
-    assert got == pytest.approx(paper_log_normalizer(lam), rel=1e-12)
+    assert got == pytest.approx(paper_log_normalizer(lam), rel=1e-12 if FLOAT64 else 1e-6)
 
 
 def test_continuous_bernoulli_normalizer_is_stable_in_float32():
@@ -255,7 +262,7 @@ def test_continuous_bernoulli_normalizer_is_stable_in_float32():
     assert got[:3] == pytest.approx(np.log(2.0), abs=1e-7)  # C(1/2) = 2
     # either side of the switch to the series, the same function (C = l / tanh(l / 2))
     exact = np.log(logits[3:5].astype(np.float64) / np.tanh(logits[3:5] / 2.0))
-    assert got[3:5] == pytest.approx(exact, abs=1e-7)
+    assert got[3:5] == pytest.approx(exact, abs=2e-7)  # 3 float32 steps at log 2 (5.96e-8 each)
     # saturated: C = |l| / tanh(|l| / 2) = |l| to float32
     assert got[5:] == pytest.approx(np.log(np.abs(logits[5:])), rel=1e-6)
 
@@ -281,10 +288,10 @@ def test_continuous_bernoulli_log_likelihood_is_torch_and_the_bernoulli_term_plu
     reference = torch.distributions.ContinuousBernoulli(logits=torch.tensor(logits))
     expected = reference.log_prob(torch.tensor(x)).sum(-1).numpy()
     # torch computes C from float64 probabilities: ~1e-7 nats lost at the saturated logits
-    assert got == pytest.approx(expected, rel=1e-8, abs=1e-6)
+    assert got == pytest.approx(expected, rel=1e-8, abs=1e-6 if FLOAT64 else 2e-5)
     bernoulli = -np_(losses.reconstruction_loss_from_logits(x, logits))
     log_c = np_(losses.continuous_bernoulli_log_normalizer(logits)).sum(-1)
-    assert got == pytest.approx(bernoulli + log_c, rel=1e-12)
+    assert got == pytest.approx(bernoulli + log_c, rel=1e-12 if FLOAT64 else 1e-6)
     assert np.all(got - bernoulli >= 40 * np.log(2.0) - 1e-9)  # log C >= log 2 per pixel
 
 
