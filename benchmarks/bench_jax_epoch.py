@@ -3,7 +3,9 @@
 
 In one run, on this machine's JAX device (a GPU where there is one), each as whole processes,
 T(--long epochs) - T(--short epochs) divided by the difference (start-up and compiling cancel
-out; the per-epoch checkpoint commits stay in):
+out; the per-epoch checkpoint commits stay in), the paths alternating for --rounds rounds
+(a process's start-up varies by a second or more on a shared machine: the record keeps each
+round and the medians over rounds):
   (1) `vae-keras train` (or `train-cifar10`) on JAX, the default fast path
       (vae_keras.jax_speed: the data on the device, an epoch's stacks under jax.lax.scan);
   (2) the same with --no-fuse-steps: Keras's JAX trainer, a Python loop of compiled steps;
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +79,28 @@ def reference_epoch(reference: Path, latent: int, short: int, long: int, env: di
     }
 
 
+def summarise(rounds: list[dict]) -> tuple[dict, dict]:
+    """Each path's median over ``rounds`` (``[{path: its result}, ...]``: seconds per epoch,
+    in-process seconds where given; the last round's val_loss and process seconds), and the
+    ratios of the fast path to the others as medians of each round's ratio."""
+    paths = {}
+    for name in rounds[0]:
+        runs_ = [r[name] for r in rounds]
+        paths[name] = {**runs_[-1]}
+        for key in ("seconds_per_epoch", "in_process_seconds_per_epoch"):
+            if key in runs_[-1]:
+                paths[name][key] = round(statistics.median(r[key] for r in runs_), 4)
+
+    def ratio(other):
+        per_round = (r["fast"]["seconds_per_epoch"] / r[other]["seconds_per_epoch"] for r in rounds)
+        return round(statistics.median(per_round), 3)
+
+    ratios = {"ratio_fast_to_keras_loop": ratio("keras_loop")}
+    if "reference" in paths:
+        ratios["ratio_fast_to_reference"] = ratio("reference")
+    return paths, ratios
+
+
 def table(records: list[dict]) -> str:
     """Markdown table of every ``bench_jax_epoch_*.json`` record."""
     from vae_keras.machine import recorded_machine
@@ -121,6 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("--latent-dim", type=int, default=None, help="default: the script's")
     parser.add_argument("--short", type=int, default=1, help="epochs of the short processes")
     parser.add_argument("--long", type=int, default=6, help="epochs of the long processes")
+    parser.add_argument("--rounds", type=int, default=3, help="alternate the paths this often")
     parser.add_argument("--reference", default=str(DEFAULT_REFERENCE), help="the yardstick")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument(
@@ -133,6 +159,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.long <= args.short:
         parser.error("--long must be more epochs than --short")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     os.environ["KERAS_BACKEND"] = "jax"
     from vae_keras.startup import quiet_start
 
@@ -150,13 +178,21 @@ def main(argv=None) -> int:
     verb = "train" if args.dataset == "mnist" else "train-cifar10"
     latent = args.latent_dim or (2 if args.dataset == "mnist" else 128)
     extra = ["--latent-dim", str(latent)]
-    paths = {
-        "fast": project_epoch(verb, extra, args.short, args.long, env),
-        "keras_loop": project_epoch(verb, [*extra, "--no-fuse-steps"], args.short, args.long, env),
-    }
     reference = Path(args.reference)
-    if args.dataset == "mnist" and reference.is_file():
-        paths["reference"] = reference_epoch(reference, latent, args.short, args.long, env)
+    rounds = []
+    for i in range(args.rounds):
+        one = {
+            "fast": project_epoch(verb, extra, args.short, args.long, env),
+            "keras_loop": project_epoch(
+                verb, [*extra, "--no-fuse-steps"], args.short, args.long, env
+            ),
+        }
+        if args.dataset == "mnist" and reference.is_file():
+            one["reference"] = reference_epoch(reference, latent, args.short, args.long, env)
+        rounds.append(one)
+        shown = (f"{p} {r['seconds_per_epoch']:.3f}" for p, r in one.items())
+        print(f"round {i + 1}: " + ", ".join(shown) + " s/epoch", flush=True)
+    paths, ratios = summarise(rounds)
     header = benchmark_header()
     model = "MNIST 784-256-2" if args.dataset == "mnist" else "CIFAR-10 3072-512-128"
     if args.latent_dim and args.dataset == "mnist":
@@ -166,15 +202,10 @@ def main(argv=None) -> int:
         "model": model,
         "epochs": [args.short, args.long],
         "random_pixels": args.random_pixels,
+        "rounds": rounds,
         "paths": paths,
-        "ratio_fast_to_keras_loop": round(
-            paths["fast"]["seconds_per_epoch"] / paths["keras_loop"]["seconds_per_epoch"], 3
-        ),
+        **ratios,
     }
-    if "reference" in paths:
-        record["ratio_fast_to_reference"] = round(
-            paths["fast"]["seconds_per_epoch"] / paths["reference"]["seconds_per_epoch"], 3
-        )
     slug = device_slug(header)
     out = Path(args.out) if args.out else RESULTS / f"bench_jax_epoch_{args.dataset}-{slug}.json"
     write_json_atomic(out, record)

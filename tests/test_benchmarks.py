@@ -225,3 +225,33 @@ def test_perfetto_seconds_sum_each_named_operation():
     seconds, counts = xla_ops.perfetto_seconds(trace, {"ynn_fusion.7", "dot.3"})
     assert counts == {"ynn_fusion.7": 2}
     assert abs(seconds["ynn_fusion.7"] - 0.0017) < 1e-12
+
+
+def test_the_jax_epoch_benchmark_takes_medians_over_rounds_and_of_each_rounds_ratio():
+    jax_epoch = load("bench_jax_epoch")
+
+    def path(seconds, val_loss=165.0, **extra):
+        return {"seconds_per_epoch": seconds, "process_seconds": {"1": 9.0, "6": 9 + 5 * seconds},
+                "final_val_loss": val_loss, **extra}  # fmt: skip
+
+    def reference(seconds, in_process):
+        return path(seconds, 165.5, in_process_seconds_per_epoch=in_process)
+
+    rounds = [
+        {"fast": path(0.90), "keras_loop": path(1.00), "reference": reference(1.00, 1.2)},
+        {"fast": path(0.70), "keras_loop": path(1.40), "reference": reference(0.70, 1.4)},
+        {"fast": path(0.80), "keras_loop": path(0.80), "reference": reference(1.60, 1.3)},
+    ]
+    paths, ratios = jax_epoch.summarise(rounds)
+    assert paths["fast"]["seconds_per_epoch"] == 0.8  # the median, not the mean or the last
+    assert paths["keras_loop"]["seconds_per_epoch"] == 1.0
+    assert paths["reference"]["in_process_seconds_per_epoch"] == 1.3
+    assert paths["reference"]["final_val_loss"] == 165.5
+    # each round's ratio (0.9, 0.5, 1.0), then their median: one noisy round does not decide
+    assert ratios == {"ratio_fast_to_keras_loop": 0.9, "ratio_fast_to_reference": 0.9}
+    without_reference = [{k: v for k, v in r.items() if k != "reference"} for r in rounds]
+    assert jax_epoch.summarise(without_reference)[1] == {"ratio_fast_to_keras_loop": 0.9}
+    record = {"date": "2026-12-05T00:00:00+00:00", "machine": "M", "model": "MNIST 784-256-2",
+              "backend_devices": {"gpus": []}, "paths": paths, **ratios}  # fmt: skip
+    row = jax_epoch.table([record]).splitlines()[2]
+    assert "| 0.800 | 1.000 | 1.000 | 0.90 | 0.90 |" in row
