@@ -188,9 +188,8 @@ def test_the_loss_formulas_hold_on_the_backend(backend):
     """tests/test_losses.py (closed forms, quadrature, Monte Carlo, the autodiff gradients),
     which ``make test`` runs on TensorFlow, run whole in a pytest process on ``backend``."""
     installed(backend)
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     losses_tests = Path(__file__).parent / "test_losses.py"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(losses_tests)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    result = run_script("-m", "pytest", "-q", "-p", "no:cacheprovider", losses_tests,
+                        env={"KERAS_BACKEND": backend})  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout[-500:]

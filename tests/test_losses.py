@@ -262,7 +262,9 @@ def test_continuous_bernoulli_normalizer_is_stable_in_float32():
     assert got[:3] == pytest.approx(np.log(2.0), abs=1e-7)  # C(1/2) = 2
     # either side of the switch to the series, the same function (C = l / tanh(l / 2))
     exact = np.log(logits[3:5].astype(np.float64) / np.tanh(logits[3:5] / 2.0))
-    assert got[3:5] == pytest.approx(exact, abs=2e-7)  # 3 float32 steps at log 2 (5.96e-8 each)
+    # to 1e-7 (under 2 float32 steps at log 2, 5.96e-8 each); JAX's float32 tanh (XLA's own
+    # approximation) is 1.7 steps off at 1.01e-2: 3 steps there
+    assert got[3:5] == pytest.approx(exact, abs=1e-7 if FLOAT64 else 2e-7)
     # saturated: C = |l| / tanh(|l| / 2) = |l| to float32
     assert got[5:] == pytest.approx(np.log(np.abs(logits[5:])), rel=1e-6)
 
