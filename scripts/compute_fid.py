@@ -7,8 +7,7 @@ The same as ``vae-keras fid`` (:mod:`vae_keras.commands.compute_fid`);
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.compute_fid import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("compute_fid"))

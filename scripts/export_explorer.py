@@ -7,8 +7,7 @@ The same as ``vae-keras explore`` (:mod:`vae_keras.commands.export_explorer`);
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.export_explorer import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("export_explorer"))

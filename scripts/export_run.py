@@ -7,8 +7,7 @@ The same as ``vae-keras export`` (:mod:`vae_keras.commands.export_run`);
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.export_run import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("export_run"))

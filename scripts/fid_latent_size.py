@@ -7,8 +7,7 @@ The same as ``vae-keras fid-study`` (:mod:`vae_keras.commands.fid_latent_size`);
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.fid_latent_size import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("fid_latent_size"))

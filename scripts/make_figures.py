@@ -7,8 +7,7 @@ The same as ``vae-keras figures`` (:mod:`vae_keras.commands.make_figures`);
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.make_figures import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("make_figures"))

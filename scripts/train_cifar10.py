@@ -7,8 +7,7 @@ The same as ``vae-keras train-cifar10`` (:mod:`vae_keras.commands.train_cifar10`
 
 import sys
 
-from vae_keras.cli import guarded
-from vae_keras.commands.train_cifar10 import main
+from vae_keras.commands import run_module
 
 if __name__ == "__main__":
-    sys.exit(guarded(main))
+    sys.exit(run_module("train_cifar10"))

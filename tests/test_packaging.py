@@ -119,66 +119,6 @@ def test_the_installed_wheel_imports_every_module(wheel, tmp_path):
     assert result.stdout.startswith("ok")
 
 
-@pytest.mark.slow  # two venvs and a wheel build: make test-slow, which CI runs
-def test_a_fresh_venv_builds_the_wheel_and_runs_vae_keras_on_jax_without_tensorflow(tmp_path):
-    """The wheel builds in a fresh venv (pip's own build isolation: nothing borrowed from
-    another package's dependencies); installed into another fresh venv, its ``vae-keras``
-    command trains on JAX from a folder outside the clone, with TensorFlow missing."""
-    import venv
-
-    from conftest import write_npz
-
-    builder, user = tmp_path / "builder", tmp_path / "user"
-    for folder in (builder, user):
-        venv.create(folder, with_pip=True)
-    built = subprocess.run(
-        [str(builder / "bin" / "python"), "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-         str(tmp_path / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr[-3000:]
-    (wheel,) = (tmp_path / "dist").glob("vae_keras-*.whl")
-    installed = subprocess.run(
-        [str(user / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    command = user / "bin" / "vae-keras"
-    assert command.is_file()
-    # the dependencies (Keras, JAX, numpy, ...) from this test's environment, TensorFlow blocked;
-    # vae_keras itself only from the fresh venv's install
-    site = subprocess.run(
-        [sys.executable, "-c", "import keras, os; print(os.path.dirname(os.path.dirname("
-         "keras.__file__)))"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    data, work = tmp_path / "data", tmp_path / "work"
-    data.mkdir()
-    work.mkdir()
-    write_npz(data, "mnist", n_train=300, n_test=100)
-    blocker = ROOT / "tests" / "helpers" / "no_tensorflow"
-    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{site}", "KERAS_BACKEND": "jax",
-           "VAE_KERAS_DATA_DIR": str(data), "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
-
-    def run(*args):
-        return subprocess.run([str(command), *args], cwd=work, env=env, capture_output=True,
-                              text=True, timeout=600)  # fmt: skip
-
-    usage = run("--help")
-    assert usage.returncode == 0 and "train" in usage.stdout and "figures" in usage.stdout
-    trained = run("train", "--epochs", "1", "--verbose", "0")
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    assert "Training with jax on the CPU" in trained.stdout
-    assert (work / "runs" / "mnist-latent2" / "vae.keras").is_file()
-    where = subprocess.run(
-        [str(user / "bin" / "python"), "-c", "import vae_keras; print(vae_keras.__file__)"],
-        env=env, capture_output=True, text=True, cwd=work,
-    ).stdout  # fmt: skip
-    assert where.startswith(str(user)), where
-    unknown = run("trian")
-    assert unknown.returncode == 2 and "no verb 'trian'" in unknown.stderr
-
-
 def make_dry_run(*args: str, gpu: bool, tmp_path: Path) -> str:
     """What ``make -n ARGS`` would run, with or without an ``nvidia-smi`` that sees a GPU."""
     fake = tmp_path / "bin"

@@ -236,13 +236,14 @@ def record_chain(
     readme: Path | None = None,
     key: str = "reproduce",
 ) -> dict[str, Any]:
-    """Add ``key`` (date, steps, total, set-up) to results.json; rewrite the README table.
+    """Add ``key`` (date, steps, total, set-up) to results.json; rewrite the README table
+    (or, where ``readme`` has no results markers, write ``results.md`` beside results.json).
 
     ``key`` is ``"reproduce"`` for ``make reproduce``, ``"compare"`` for ``make compare``,
     ``"fid_study"`` for ``make fid-study``.
     """
     from vae_keras.atomic import write_json_atomic
-    from vae_keras.report import load_results, update_readme, utc_timestamp
+    from vae_keras.report import load_results, utc_timestamp, write_results_tables
 
     results = load_results(results_path)
     results[key] = {
@@ -253,7 +254,7 @@ def record_chain(
     }
     write_json_atomic(results_path, results)
     if readme is not None:
-        update_readme(readme, results)
+        print(f"Step table: {write_results_tables(readme, results, results_path)}")
     return results
 
 
@@ -262,7 +263,12 @@ def add_chain_options(parser) -> None:
     ``--setup-file``."""
     parser.add_argument("--list", action="store_true", help="print the steps and exit")
     parser.add_argument("--results", default="figures/results.json", help="results.json to extend")
-    parser.add_argument("--readme", default="README.md", help="README whose table to rewrite")
+    parser.add_argument(
+        "--readme",
+        default=None,
+        help="README whose results table to rewrite (default README.md where it has the "
+        "results markers, else results.md beside --results)",
+    )
     parser.add_argument(
         "--setup-file",
         default=".venv/.setup-seconds",
@@ -290,7 +296,9 @@ def run_and_record(
     print the step table, :func:`record_chain` under ``key``; the exit code. With
     ``list_only``, print the steps instead."""
     if list_only:
-        print("\n".join(shown(step) for step in steps))
+        from vae_keras.commands import command_here
+
+        print("\n".join(command_here(shown(step)) for step in steps))
         return 0
     try:
         timings = run_chain(steps)
@@ -301,5 +309,5 @@ def run_and_record(
         return exc.code
     print("\nWall time of each step:\n" + step_table(timings))
     record_chain(results, timings, recorded_seconds(setup_file), readme, key)
-    print(f"Step table written to {results}" + (f" and {readme}" if readme else ""))
+    print(f"Step table written to {results}")
     return 0

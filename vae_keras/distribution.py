@@ -16,6 +16,7 @@ import os
 
 import keras
 
+from vae_keras.backends import picked_reason
 from vae_keras.errors import ConfigError
 from vae_keras.machine import backend_devices, gpu_phrase, gpu_unused_warning, nvidia_smi_gpus
 
@@ -46,7 +47,9 @@ def check_distribution(distribute: str | None) -> None:
 
 
 def describe_devices(devices: dict | None = None, smi_gpus: list[str] | None = None) -> str:
-    """Where Keras will train, in one true line; a second line where a GPU goes unused.
+    """Where Keras will train, in one true line (saying so where the backend was picked as the
+    one installed, :func:`vae_keras.backends.settle_backend`); a second line where a GPU goes
+    unused.
 
     ``devices`` is :func:`vae_keras.machine.backend_devices` (asked of the backend in
     use), ``smi_gpus`` what ``nvidia-smi`` reports; both are read from this machine
@@ -61,7 +64,8 @@ def describe_devices(devices: dict | None = None, smi_gpus: list[str] | None = N
         where = f"{gpu_phrase(gpus)}: {', '.join(accelerators)}"
     else:
         where = f"the CPU ({os.cpu_count()} cores); no GPU found"
-    line = f"Training with {backend} on {where}"
+    picked = picked_reason()
+    line = f"Training with {backend}{f' ({picked})' if picked else ''} on {where}"
     warning = gpu_unused_warning(backend, gpus, smi_gpus)
     return line if warning is None else f"{line}\n{warning}"
 

@@ -25,7 +25,6 @@ start-up lines and all), and its devices are never probed.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import sys
@@ -128,25 +127,20 @@ def quiet_start() -> None:
 
 def keras_backend_name() -> str:
     """The backend Keras will load (``KERAS_BACKEND``, else its config file, else TensorFlow),
-    read without importing Keras."""
-    import json
+    read without importing Keras; after :func:`vae_keras.backends.settle_backend`, the
+    settled one."""
+    from vae_keras.backends import configured_backend, keras_config_path
 
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    try:
-        with open(os.path.join(home, "keras.json")) as f:
-            return str(json.load(f).get("backend", "tensorflow"))
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
+    return (
+        os.environ.get("KERAS_BACKEND") or configured_backend(keras_config_path()) or "tensorflow"
+    )
 
 
 def tensorflow_installed() -> bool:
     """Whether ``import tensorflow`` can succeed (False where it is missing or blocked)."""
-    try:
-        return importlib.util.find_spec("tensorflow") is not None
-    except (ImportError, ValueError):
-        return False
+    from vae_keras.backends import backend_installed
+
+    return backend_installed("tensorflow")
 
 
 def require_tensorflow(what: str) -> None:

@@ -8,13 +8,17 @@ these modules), so everything the README runs also runs from an installed packag
     vae-keras figures                     # figures/ and figures/results.json
     vae-keras train --help                # each verb's options
 
-``python -m vae_keras`` is the same command.
+``python -m vae_keras`` is the same command; ``vae-keras --version`` names the installed
+version. Every verb settles the Keras backend before Keras is imported
+(:func:`vae_keras.backends.settle_backend`): ``KERAS_BACKEND``, else Keras's config file, else
+the backend that is installed, so ``pip install "vae-keras[jax]"`` runs on JAX as it is.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
 #: verb: (module of vae_keras.commands, the script in a clone, what it does)
 VERBS: dict[str, tuple[str, str]] = {
@@ -35,6 +39,18 @@ def script_of(verb: str) -> str:
     return f"scripts/{VERBS[verb][0]}.py"
 
 
+def command_here(command: str, cwd: str | Path = ".") -> str:
+    """``command`` as a user can type it in ``cwd``: ``python scripts/train_mnist.py ARGS``
+    where that script is there (a clone), else the installed verb ``vae-keras train ARGS``."""
+    words = command.split(" ")
+    if len(words) < 2 or words[0] != "python" or (Path(cwd) / words[1]).is_file():
+        return command
+    verbs = {f"scripts/{module}.py": verb for verb, (module, _) in VERBS.items()}
+    if words[1] not in verbs:
+        return command
+    return " ".join(("vae-keras", verbs[words[1]], *words[2:]))
+
+
 def usage() -> str:
     width = max(map(len, VERBS))
     lines = [f"  {verb:<{width}}  {what} ({script_of(verb)})" for verb, (_, what) in VERBS.items()]
@@ -45,19 +61,54 @@ def usage() -> str:
             "The slides' variational autoencoder in Keras 3. Verbs:",
             *lines,
             "",
-            "The Keras backend is KERAS_BACKEND (tensorflow, jax or torch; default tensorflow).",
+            "The Keras backend is KERAS_BACKEND (tensorflow, jax or torch); unset, Keras's "
+            "config file's,",
+            "else the one installed (TensorFlow first, then JAX, then PyTorch).",
         ]
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``vae-keras VERB ARGS``: the verb's module's ``main(ARGS)``; its exit code."""
+def version() -> str:
+    """``vae-keras 0.1.0``: the installed package's version, from its metadata."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return f"vae-keras {installed_version('vae-keras')}"
+    except PackageNotFoundError:
+        return "vae-keras (not installed: pip install -e . names its version)"
+
+
+def run_module(module: str, argv: list[str] | None = None) -> int:
+    """Run ``vae_keras.commands.<module>.main(argv)`` on the settled backend; its exit code.
+
+    The backend is settled before the module (and Keras) is imported; a backend that is
+    named but not installed, or none at all, is one line and exit code 2. Then the verb
+    runs :func:`vae_keras.cli.guarded` (a user error in one line; a bug keeps its traceback).
+    The scripts of a clone are this call: ``run_module("train_mnist")``.
+    """
+    from vae_keras.backends import BackendError, settle_backend
+
+    try:
+        settle_backend()
+    except BackendError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from vae_keras.cli import guarded
 
+    verb = importlib.import_module(f"vae_keras.commands.{module}")
+    return guarded(lambda: verb.main(argv))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``vae-keras VERB ARGS``: the verb's module's ``main(ARGS)``; its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(version())
+        return 0
     verb, rest = argv[0], argv[1:]
     if verb not in VERBS:
         print(
@@ -66,6 +117,5 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    module = importlib.import_module(f"vae_keras.commands.{VERBS[verb][0]}")
     sys.argv[0] = f"vae-keras {verb}"  # argparse's prog: `usage: vae-keras train ...`
-    return guarded(lambda: module.main(rest))
+    return run_module(VERBS[verb][0], rest)

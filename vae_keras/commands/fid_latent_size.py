@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from vae_keras.chain import STUDY_STEPS, run_and_record
+    from vae_keras.report import chosen_readme
 
-    paths = (Path(args.results), Path(args.readme), Path(args.setup_file))
+    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
     return run_and_record(STUDY_STEPS, "fid_study", *paths, list_only=args.list)

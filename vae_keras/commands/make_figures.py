@@ -73,7 +73,8 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--readme",
         default=None,
-        help="README whose results table to rewrite (default README.md; none with --quick)",
+        help="README whose results table to rewrite (default README.md where it has the results "
+        "markers, else OUT/results.md; none with --quick)",
     )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
@@ -112,7 +113,6 @@ def main(argv=None) -> int:
                 "choose another --out or drop it"
             )
     out = Path(args.out or "figures")
-    readme = None if args.no_readme or args.quick else Path(args.readme or "README.md")
 
     from vae_keras.startup import quiet_start
 
@@ -124,8 +124,12 @@ def main(argv=None) -> int:
         STEP_NAMES,
         ReportConfig,
         RunSpec,
+        chosen_readme,
         make_report,
     )
+
+    # a --readme without the results markers is refused now, not after the work
+    readme = None if args.no_readme or args.quick else chosen_readme(args.readme)
 
     if args.only:
         choices = [*FIGURES, *(s for s in STEP_NAMES if s not in FIGURES)]

@@ -30,7 +30,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from vae_keras.chain import COMPARE_STEPS, REPRODUCE_STEPS, run_and_record
+    from vae_keras.report import chosen_readme
 
     steps, key = (COMPARE_STEPS, "compare") if args.compare else (REPRODUCE_STEPS, "reproduce")
-    paths = (Path(args.results), Path(args.readme), Path(args.setup_file))
+    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
     return run_and_record(steps, key, *paths, list_only=args.list)

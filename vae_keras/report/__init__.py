@@ -45,11 +45,15 @@ from vae_keras.report.context import (
 from vae_keras.report.markdown import (
     README_END,
     README_START,
+    TABLES_FILE,
+    chosen_readme,
+    has_results_markers,
     measured_on,
     replace_block,
     results_table,
     steps_table,
     update_readme,
+    write_results_tables,
 )
 from vae_keras.report.pipeline import (
     Plan,
@@ -191,9 +195,13 @@ __all__ = [
     "quality_runs",
     "study_runs",
     "replace_block",
+    "TABLES_FILE",
+    "chosen_readme",
+    "has_results_markers",
     "results_table",
     "steps_table",
     "update_readme",
+    "write_results_tables",
     "utc_timestamp",
     "wants",
 ]

@@ -306,3 +306,44 @@ def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> N
 def update_readme(readme: Path, results: dict[str, Any]) -> None:
     """Rewrite the README's results table (between its results markers) from ``results``."""
     replace_block(readme, README_START, README_END, results_table(results))
+
+
+#: Where the results tables go, beside results.json, when the folder has no README with the
+#: results markers (an installed package's user runs the verbs in a folder of their own).
+TABLES_FILE = "results.md"
+DEFAULT_README = Path("README.md")
+
+
+def has_results_markers(path: Path) -> bool:
+    """Whether ``path`` is a file holding the results block's two marker lines."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return README_START in text and README_END in text
+
+
+def chosen_readme(given: str | None) -> Path:
+    """The README a command rewrites: ``given`` (``--readme``), which must hold the results
+    markers (else a :class:`RunError` before any work), or ``README.md`` by default (where it
+    has no markers, :func:`write_results_tables` writes ``results.md`` instead)."""
+    if given is None:
+        return DEFAULT_README
+    if not has_results_markers(Path(given)):
+        raise RunError(
+            f"--readme {given}: no file with the results markers {README_START} ... "
+            f"{README_END}; add them, or drop --readme (the tables then go to {TABLES_FILE} "
+            "beside results.json)."
+        )
+    return Path(given)
+
+
+def write_results_tables(readme: Path, results: dict[str, Any], results_path: Path) -> str:
+    """Write the results tables: into ``readme``'s block where it has the markers (a clone of
+    the project), else into :data:`TABLES_FILE` beside ``results_path``; say where, in words."""
+    if has_results_markers(readme):
+        update_readme(readme, results)
+        return f"updated the results table in {readme}"
+    tables = Path(results_path).parent / TABLES_FILE
+    write_text_atomic(tables, f"# vae-keras results\n\n{results_table(results)}\n")
+    return f"wrote the results tables to {tables} ({readme} has no results markers here)"

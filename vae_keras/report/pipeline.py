@@ -17,7 +17,7 @@ from vae_keras.report.context import (
     ReportConfig,
     RunSpec,
 )
-from vae_keras.report.markdown import update_readme
+from vae_keras.report.markdown import write_results_tables
 from vae_keras.report.records import environment, training_summary
 from vae_keras.report.results import merge_previous
 from vae_keras.runs import STATE_FILE, RunError
@@ -113,22 +113,27 @@ class Plan:
     known: list[RunSpec]  # every run the report can use, in the order the commands are listed
 
     def skipped_lines(self) -> list[str]:
-        """What was skipped and why, then each missing run's command once."""
+        """What was skipped and why, then each missing run's command once (as
+        :func:`vae_keras.commands.command_here` writes it: the verb where no script is here)."""
+        from vae_keras.commands import command_here
+
         if not self.skipped:
             return []
         lines = [f"Skipped {len(self.skipped)} step(s) whose runs are missing:"]
         for step, missing in self.skipped:
             if step.makes_runs:
                 lines.append(
-                    f"  {step.name}: needs {len(missing)} more runs; `{step.makes_runs}` "
+                    f"  {step.name}: needs {len(missing)} more runs; "
+                    f"`{command_here(step.makes_runs)}` "
                     "trains them and runs the step"
                 )
             else:
                 lines.append(f"  {step.name}: needs {', '.join(str(s.path) for s in missing)}")
         missing = {s for step, specs in self.skipped if not step.makes_runs for s in specs}
-        commands = dict.fromkeys(s.command for s in self.known if s in missing)
+        commands = dict.fromkeys(command_here(s.command) for s in self.known if s in missing)
         if commands:
-            lines.append("To draw them, train the missing runs, then run make_figures.py again:")
+            again = command_here("python scripts/make_figures.py")
+            lines.append(f"To draw them, train the missing runs, then run `{again}` again:")
             lines += [f"  {command}" for command in commands]
         return lines
 
@@ -197,8 +202,7 @@ def make_report(config: ReportConfig, steps: Sequence[Step]) -> dict[str, Any]:
     write_json_atomic(r.out / "results.json", results)
     r.log(f"  wrote {r.out / 'results.json'}")
     if config.readme is not None:
-        update_readme(config.readme, results)
-        r.log(f"  updated the results table in {config.readme}")
+        r.log(f"  {write_results_tables(config.readme, results, r.out / 'results.json')}")
     for line in plan.skipped_lines():
         r.log(line)
     return results

@@ -1,0 +1,154 @@
+"""The installed user's path: ``pip install "vae-keras[jax]"`` (or ``[torch]``) into a fresh
+venv, then every verb from an empty folder, with ``KERAS_BACKEND`` unset and a ``HOME``
+without Keras's config file.
+
+The wheel is built once in a fresh venv (pip's own build isolation), then installed with one
+backend's extra into a venv of its own: nothing of this test's environment is borrowed, so
+TensorFlow is absent as on a user's machine, and the verbs must find the backend that is
+there (:mod:`vae_keras.backends`). Small synthetic data (300 training and 100 test images)
+and one epoch each: what is checked is that every verb runs, exits 0 without a traceback and
+writes where a user expects, not what it measures. ``make test-slow`` (CI runs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, write_npz
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built in a fresh venv by pip's build isolation, from a copy of what
+    the wheel is made of (a build in the clone itself writes its build/ folder, which another
+    build at the same time would trip on)."""
+    folder = tmp_path_factory.mktemp("build")
+    source = folder / "source"
+    shutil.copytree(ROOT / "vae_keras", source / "vae_keras",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copy(ROOT / "pyproject.toml", source)
+    venv.create(folder / "venv", with_pip=True)
+    built = subprocess.run(
+        [str(folder / "venv" / "bin" / "python"), "-m", "pip", "wheel", "-q", "--no-deps",
+         "-w", str(folder / "dist"), str(source)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-3000:]
+    (path,) = (folder / "dist").glob("vae_keras-*.whl")
+    return path
+
+
+def installed_version(package: str) -> str:
+    """This environment's version of ``package`` without its local tag (``2.13.0``), so that
+    the fresh venv takes the same build (PyTorch's CPU wheel, not a CUDA one of several GB)."""
+    from importlib.metadata import version
+
+    return version(package).split("+")[0]
+
+
+def user_venv(wheel: Path, extra: str, folder: Path) -> Path:
+    """A fresh venv with ``wheel[extra]`` installed as a user installs it; its bin folder."""
+    venv.create(folder, with_pip=True)
+    pins = {"jax": ["jax==" + installed_version("jax")], "torch": ["torch==" + installed_version(
+        "torch")]}[extra]  # fmt: skip
+    result = subprocess.run(
+        [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[{extra}]",
+         *pins],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder / "bin"
+
+
+def user_env(home: Path, data: Path, **extra: str) -> dict[str, str]:
+    """A user's environment: no KERAS_BACKEND, no KERAS_HOME, no PYTHONPATH into the clone, an
+    empty HOME (no ``~/.keras/keras.json``), the data folder."""
+    drop = {"KERAS_BACKEND", "KERAS_HOME", "PYTHONPATH", "VIRTUAL_ENV", "VAE_KERAS_BACKEND_PICKED"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    return {**env, "HOME": str(home), "VAE_KERAS_DATA_DIR": str(data), **extra}
+
+
+def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
+    """Each verb of the README from an empty folder on the one backend installed."""
+    data, home, work = tmp_path / "data", tmp_path / "home", tmp_path / "work"
+    for folder in (data, home, work):
+        folder.mkdir()
+    write_npz(data, "mnist", n_train=300, n_test=100)
+    env = user_env(home, data)
+    assert not (home / ".keras").exists()
+
+    def run(*args: str, ok: bool = True, **extra: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [str(bin_dir / "vae-keras"), *args], cwd=work, env={**env, **extra},
+            capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        assert "Traceback" not in result.stderr, (args, result.stderr[-3000:])
+        if ok:
+            assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-3000:])
+        return result
+
+    check = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import importlib.util as u, vae_keras; "
+         "print(vae_keras.__file__, u.find_spec('tensorflow'))"],
+        env=env, cwd=work, capture_output=True, text=True,
+    )  # fmt: skip
+    where, tensorflow = check.stdout.split()
+    assert where.startswith(str(bin_dir.parent)) and tensorflow == "None", check.stdout
+
+    usage = run("--help")
+    assert "train" in usage.stdout and "figures" in usage.stdout
+    unknown = run("trian", ok=False)
+    assert unknown.returncode == 2 and "no verb 'trian'" in unknown.stderr
+    version = run("--version")
+    assert version.stdout.strip() == f"vae-keras {installed_version('vae-keras')}"
+    short = ("--epochs", "1", "--verbose", "0")
+    trained = run("train", *short)
+    assert f"Training with {backend} (the backend installed here;" in trained.stdout
+    # Keras wrote its config file on first import, naming TensorFlow: read as its default
+    config = json.loads((home / ".keras" / "keras.json").read_text())
+    assert config["backend"] == "tensorflow"
+    run("train", "--latent-dim", "8", *short)
+    assert json.loads((work / "runs" / "mnist-latent8" / "timing.json").read_text())[
+        "backend"] == backend  # fmt: skip
+
+    figures = run("figures", "--no-cifar", "--fid-samples", "200")
+    results = json.loads((work / "figures" / "results.json").read_text())
+    assert results["versions"]["keras_backend"] == backend
+    assert (work / "figures" / "mnist_latent_space.png").is_file()
+    assert "| run | latent |" in (work / "figures" / "results.md").read_text()
+    assert not (work / "README.md").exists()
+    assert "wrote the results tables to figures/results.md" in figures.stdout
+    assert "vae-keras train --latent-dim 8 --seed 1" in figures.stdout  # what was skipped
+
+    fid = run("fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--json", "fid.json")
+    assert json.loads((work / "fid.json").read_text())["fid"] > 0, fid.stdout
+    run("explore", "runs/mnist-latent2", "--out", "explorer")
+    assert (work / "explorer" / "index.html").is_file()
+    run("export", "runs/mnist-latent2")
+    steps = run("reproduce", "--list").stdout.splitlines()
+    assert steps[0] == "vae-keras train --latent-dim 2 --verbose 2", steps
+
+    # a backend named but not installed: one line with the pip command, nothing created
+    missing = "tensorflow" if backend != "tensorflow" else "torch"
+    named = run("train", "--out", "named", ok=False, KERAS_BACKEND=missing)
+    assert named.returncode == 2 and not (work / "named").exists()
+    assert named.stderr.strip() == (
+        f'error: KERAS_BACKEND={missing}, which is not installed: pip install "vae-keras'
+        f'[{missing}]", or unset KERAS_BACKEND to use {backend}.'
+    )
+
+
+def test_the_jax_extra_alone_runs_every_verb_from_an_empty_folder(wheel, tmp_path):
+    every_verb(user_venv(wheel, "jax", tmp_path / "venv"), "jax", tmp_path)
+
+
+def test_the_torch_extra_alone_runs_every_verb_from_an_empty_folder(wheel, tmp_path):
+    every_verb(user_venv(wheel, "torch", tmp_path / "venv"), "torch", tmp_path)
