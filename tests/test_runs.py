@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import time
 
 import pytest
 
@@ -174,6 +175,45 @@ def test_the_lock_is_exclusive_between_holders_and_reentrant_in_one(tmp_path):
         os.close(fd)  # closing releases it, as the end of a process does
     with runs.lock_run_dir(run_dir):
         pass
+
+
+def test_a_refused_trainer_waits_for_the_holders_id_instead_of_reporting_a_wrong_one(tmp_path):
+    """The holder writes its id just after taking the lock; a trainer refused in between reads
+    an empty file, or the id of an earlier holder that crashed: it waits for the living one
+    (this window, hit on a busy machine, once made the two-trainers test report 'unknown')."""
+    import subprocess
+    import threading
+
+    from vae_keras.runs import lock
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # its process id now names no process
+    (run_dir / runs.LOCK_FILE).write_text(f"{ended.pid}\n")  # left by a crashed holder
+    fd = os.open(run_dir / runs.LOCK_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the new holder, before its write
+
+        def write_late():
+            os.ftruncate(fd, 0)
+            time.sleep(0.3)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+        writer = threading.Thread(target=write_late)
+        writer.start()
+        with pytest.raises(RunLockedError, match=f"process {os.getpid()}\\)"):
+            with runs.lock_run_dir(run_dir):
+                pass
+        writer.join()
+        os.ftruncate(fd, 0)  # a holder that never writes: "unknown", after the wait
+        reader = os.open(run_dir / runs.LOCK_FILE, os.O_RDONLY)
+        try:
+            assert lock.lock_holder(reader, wait=0.1) == "unknown"
+        finally:
+            os.close(reader)
+    finally:
+        os.close(fd)
 
 
 def test_atomic_path_leaves_the_old_file_on_error(tmp_path):

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,38 @@ def writes_run_dir(distribute: str | None) -> bool:
 
 _HELD_LOCKS: set[Path] = set()
 
+#: How long a trainer refused the lock waits for the holder to write its process id: the
+#: holder writes it just after taking the lock, and a busy machine can delay that write.
+HOLDER_WAIT_SECONDS = 5.0
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 tests it without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def lock_holder(fd: int, wait: float = HOLDER_WAIT_SECONDS) -> str:
+    """The process id that the lock's holder wrote into the lock file, or ``"unknown"``.
+
+    Between the holder's ``flock`` and its write, the file is empty, or still holds the id of
+    an earlier holder that has ended (a crash leaves it): the reader waits, up to ``wait``
+    seconds, for the id of a living process instead of reporting the wrong one.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if text.isdigit() and process_alive(int(text)):
+            return text
+        if time.monotonic() > deadline:
+            return "unknown"
+        time.sleep(0.02)
+
 
 @contextlib.contextmanager
 def lock_run_dir(run_dir: str | os.PathLike) -> Iterator[None]:
@@ -66,13 +99,13 @@ def lock_run_dir(run_dir: str | os.PathLike) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            holder = lock_holder(fd)
             raise RunLockedError(
                 f"{run_dir} is in use by another trainer (process {holder}); wait for it to "
                 "finish or stop it, or train into another --out directory."
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _HELD_LOCKS.add(key)
         try:
             yield
