@@ -255,3 +255,35 @@ def test_the_jax_epoch_benchmark_takes_medians_over_rounds_and_of_each_rounds_ra
               "backend_devices": {"gpus": []}, "paths": paths, **ratios}  # fmt: skip
     row = jax_epoch.table([record]).splitlines()[2]
     assert "| 0.800 | 1.000 | 1.000 | 0.90 | 0.90 |" in row
+
+
+def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
+    """bench_tests.py: pytest's ``-v --durations=0`` lines summed by file and by the worker
+    that ran each test; the counts from the closing line; the table row of a record."""
+    bench = load("bench_tests")
+    output = """\
+[gw0] [ 50%] PASSED tests/test_a.py::test_one
+[gw1] [ 75%] PASSED tests/test_b.py::test_two[jax]
+[gw1] [100%] FAILED tests/test_b.py::test_three
+============================= slowest durations ==============================
+12.50s call     tests/test_a.py::test_one
+2.00s setup    tests/test_a.py::test_one
+7.25s call     tests/test_b.py::test_two[jax]
+1.00s call     tests/test_b.py::test_three
+0.50s teardown tests/test_b.py::test_three
+========== 1 failed, 2 passed, 3 deselected in 30.12s ==========
+"""
+    parsed = bench.parse(output)
+    assert parsed["files"] == {"tests/test_a.py": 14.5, "tests/test_b.py": 8.75}
+    assert list(parsed["files"]) == ["tests/test_a.py", "tests/test_b.py"]  # costliest first
+    assert parsed["workers"] == {"gw0": 14.5, "gw1": 8.75}
+    assert parsed["counts"] == {"failed": 1, "passed": 2}
+    record = {
+        **parsed, "suite": "fast", "date": "2026-12-06T01:00:00Z", "commit": "abc1234",
+        "machine": "Intel(R) Xeon(R) Processor, 2 cores", "cpu": {"model": "x"},
+        "wall_seconds": 150.0, "budget_seconds": 300, "returncode": 1,
+    }  # fmt: skip
+    row = bench.table([record]).splitlines()[-1]
+    assert row.startswith("| `make test` (failed) | 2026-12-06, abc1234 | Intel(R) Xeon(R)")
+    assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
+    assert bench.shares(record)[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")

@@ -43,6 +43,7 @@ def test_each_benchmark_writes_its_block_into_the_page_that_holds_it():
         "bench_chain_here.py": ("docs/backends.md", "chain"),
         "bench_jax_epoch.py": ("docs/speed.md", "jax-epoch"),
         "bench_backends.py": ("docs/backends.md", "backends-epoch"),
+        "bench_tests.py": ("docs/tests.md", "tests-time"),
     }
     for script, (page, marker) in blocks.items():
         text = (ROOT / page).read_text()

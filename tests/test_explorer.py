@@ -151,9 +151,18 @@ def test_the_script_exports_the_page_and_its_screenshot(page_dir, tmp_path):
     _, run, folder = page_dir
     out, png = tmp_path / "page", tmp_path / "explorer.png"
     result = run_script(
-        "scripts/export_explorer.py", run.run_dir, "--out", out, "--data-dir", folder,
-        "--points", 50, "--screenshot", png,
-    )  # fmt: skip
+        "scripts/export_explorer.py",
+        run.run_dir,
+        "--out",
+        out,
+        "--data-dir",
+        folder,
+        "--points",
+        50,
+        "--screenshot",
+        png,
+        process=True,
+    )  # fmt: skip  (a process: Playwright's sync API refuses to run beside pytest's event loop)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "http.server" in result.stdout and model_json(out)["n_points"] == 50
     from matplotlib.image import imread

@@ -1,13 +1,22 @@
-"""The installed user's path: ``pip install "vae-keras[jax]"`` (or ``[torch]``) into a fresh
-venv, then every verb from an empty folder, with ``KERAS_BACKEND`` unset and a ``HOME``
-without Keras's config file.
+"""The installed user's path, and one backend alone: ``pip install "vae-keras[jax]"`` (or
+``[torch]``) into a fresh venv, then every step of the README from an empty folder, with
+``KERAS_BACKEND`` unset and a ``HOME`` without Keras's config file.
 
 The wheel is built once in a fresh venv (pip's own build isolation), then installed with one
 backend's extra into a venv of its own: nothing of this test's environment is borrowed, so
-TensorFlow is absent as on a user's machine, and the verbs must find the backend that is
-there (:mod:`vae_keras.backends`). Small synthetic data (300 training and 100 test images)
-and one epoch each: what is checked is that every verb runs, exits 0 without a traceback and
-writes where a user expects, not what it measures. ``make test-slow`` (CI runs it).
+TensorFlow is absent as on a user's machine (``import tensorflow`` fails), and the verbs must
+find the backend that is there (:mod:`vae_keras.backends`). The steps: every verb (the
+trainings of MNIST, CIFAR-10 and the classifier, ``--tensorboard``, the figures, FID, the
+explorer, the ``.keras`` export, the chain's listing) and the benchmarks that are not
+TensorFlow's by nature, run by the venv's Python from the clone; those that are say so in one
+line and exit with 2. Small synthetic data sets and one epoch each: what is checked is that
+each step runs, exits 0 without a traceback, writes where a user expects and records the
+backend that ran it, not what it measures. ``make test-slow`` (CI runs it):
+tests/test_installed_jax.py and tests/test_installed_torch.py, one file each so that the two
+run on two workers. They replace
+tests/test_one_backend.py, which ran the same steps as the clone's scripts with TensorFlow
+blocked (JAX in ``make test``, PyTorch in ``make test-slow``): the scripts are the same
+``run_module`` call as the verbs (tests/test_backend_choice.py runs both ways).
 """
 
 from __future__ import annotations
@@ -21,8 +30,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, write_npz
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +89,7 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     for folder in (data, home, work):
         folder.mkdir()
     write_npz(data, "mnist", n_train=300, n_test=100)
+    write_npz(data, "cifar10", n_train=300, n_test=100, shape=(32, 32, 3))
     env = user_env(home, data)
     assert not (home / ".keras").exists()
 
@@ -110,18 +118,28 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     version = run("--version")
     assert version.stdout.strip() == f"vae-keras {installed_version('vae-keras')}"
     short = ("--epochs", "1", "--verbose", "0")
-    trained = run("train", *short)
+    trained = run("train", *short, "--tensorboard")
     assert f"Training with {backend} (the backend installed here;" in trained.stdout
+    events = {p.parent.name for p in (work / "runs" / "mnist-latent2" / "tensorboard").rglob(
+        "events.out.tfevents.*")}  # fmt: skip
+    assert events == {"train", "validation", "samples"}
     # Keras wrote its config file on first import, naming TensorFlow: read as its default
     config = json.loads((home / ".keras" / "keras.json").read_text())
     assert config["backend"] == "tensorflow"
     run("train", "--latent-dim", "8", *short)
     assert json.loads((work / "runs" / "mnist-latent8" / "timing.json").read_text())[
         "backend"] == backend  # fmt: skip
+    run("train-cifar10", *short)
+    run("train-classifier", "--epochs", "1")
+    assert (work / "runs" / "cifar10-latent128" / "vae.keras").is_file()
 
-    figures = run("figures", "--no-cifar", "--fid-samples", "200")
+    figures = run("figures", "--fid-samples", "200")
     results = json.loads((work / "figures" / "results.json").read_text())
     assert results["versions"]["keras_backend"] == backend
+    assert "tensorflow" not in results["versions"] and results["machine"]["gpus"] == []
+    assert results["backend_devices"]["backend"] == backend
+    assert results["backend_devices"]["devices"]
+    assert (work / "figures" / "cifar10_reconstructions.png").is_file()
     assert (work / "figures" / "mnist_latent_space.png").is_file()
     assert "| run | latent |" in (work / "figures" / "results.md").read_text()
     assert not (work / "README.md").exists()
@@ -136,6 +154,33 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     steps = run("reproduce", "--list").stdout.splitlines()
     assert steps[0] == "vae-keras train --latent-dim 2 --verbose 2", steps
 
+    bench = work / "bench"
+    benchmarks = ROOT / "benchmarks"
+
+    def benchmark(name: str, *args: str) -> subprocess.CompletedProcess:
+        """A benchmark of the clone, run by the venv's Python (its vae_keras) on ``backend``,
+        named as a developer names it (the benchmarks do not pick one)."""
+        return subprocess.run(
+            [str(bin_dir / "python"), str(benchmarks / name), *map(str, args)], cwd=work,
+            env={**env, "KERAS_BACKEND": backend}, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+
+    timed = benchmark("bench_train.py", "--backend", backend, "--epochs", "1", "--rounds", "1",
+                      "--no-readme", "--out", bench / "train.json", "--data-dir", data)  # fmt: skip
+    assert timed.returncode == 0, timed.stderr[-3000:]
+    record = json.loads((bench / "train.json").read_text())
+    assert record["backend_devices"]["backend"] == backend and "no GPU" in record["machine"]
+    likelihood = benchmark("bench_likelihood.py", "--run", "runs/mnist-latent2", "--k", "5",
+                           "--reference-n", "50", "--out", bench / "likelihood.json")  # fmt: skip
+    assert likelihood.returncode == 0, likelihood.stderr[-3000:]
+    written = json.loads((bench / "likelihood.json").read_text())
+    assert written["backend_devices"]["backend"] == backend
+    for tensorflow_only in ("bench_noise.py", "profile_xla_ops.py", "profile_train.py"):
+        refused = benchmark(tensorflow_only)
+        assert refused.returncode == 2, (tensorflow_only, refused.stderr[-2000:])
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and "needs TensorFlow" in lines[0], refused.stderr
+
     # a backend named but not installed: one line with the pip command, nothing created
     missing = "tensorflow" if backend != "tensorflow" else "torch"
     named = run("train", "--out", "named", ok=False, KERAS_BACKEND=missing)
@@ -144,11 +189,3 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
         f'error: KERAS_BACKEND={missing}, which is not installed: pip install "vae-keras'
         f'[{missing}]", or unset KERAS_BACKEND to use {backend}.'
     )
-
-
-def test_the_jax_extra_alone_runs_every_verb_from_an_empty_folder(wheel, tmp_path):
-    every_verb(user_venv(wheel, "jax", tmp_path / "venv"), "jax", tmp_path)
-
-
-def test_the_torch_extra_alone_runs_every_verb_from_an_empty_folder(wheel, tmp_path):
-    every_verb(user_venv(wheel, "torch", tmp_path / "venv"), "torch", tmp_path)

@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""What each test file costs: a suite run with ``--durations=0``, each file's share, each
+worker's load.
+
+Runs one suite as ``make test`` (or ``make test-slow``) runs it, ``pytest -n auto --dist
+loadfile`` in this checkout, with ``--durations=0 -v`` added, times it (wall clock), and sums
+the durations that pytest reports (set-up, call, tear-down) per test file and per xdist worker.
+The wall time against the suite's budget (``make test``: 5 minutes, ``make test-slow``: 7, so
+that ``.ci/run`` stays within 12 on a 2-core CPU) is the guard the next change reads; the
+per-file shares say where to look; the per-worker loads say whether ``--dist loadfile`` keeps
+both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST).
+
+Writes benchmarks/results/bench_tests_<suite>_<cpu>.json and, with the records of every CPU,
+the table between the ``tests-time`` markers of docs/tests.md (``--table-only`` rewrites the
+table alone). A suite that fails still writes its record, marked failed, and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from vae_keras.atomic import write_json_atomic
+from vae_keras.machine import file_slug, recorded_machine
+from vae_keras.report import benchmark_header, replace_block
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+START, END = "<!-- tests-time:start -->", "<!-- tests-time:end -->"
+#: suite: (pytest's -m expression, budget in seconds on a 2-core CPU)
+SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
+DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
+WORKER = re.compile(r"^\[(gw\d+)\].*?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)::(\S+)")
+SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
+
+
+def parse(output: str) -> dict:
+    """Per-file seconds, per-worker seconds and the counts, from pytest's ``-v --durations=0``
+    output (the ``[gw0] PASSED file::test`` lines say which worker ran which test)."""
+    per_test: dict[tuple[str, str], float] = defaultdict(float)
+    worker_of: dict[tuple[str, str], str] = {}
+    for line in output.splitlines():
+        if match := DURATION.match(line):
+            per_test[(match.group(3), match.group(4))] += float(match.group(1))
+        elif match := WORKER.match(line):
+            worker_of[(match.group(3), match.group(4))] = match.group(1)
+    files: dict[str, float] = defaultdict(float)
+    workers: dict[str, float] = defaultdict(float)
+    for (file, test), seconds in per_test.items():
+        files[file] += seconds
+        workers[worker_of.get((file, test), "?")] += seconds
+    summary_line = next(
+        (line for line in reversed(output.splitlines()) if " in " in line and "passed" in line),
+        "",
+    )
+    counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(summary_line)}
+    return {
+        "files": dict(sorted(files.items(), key=lambda kv: -kv[1])),
+        "workers": dict(sorted(workers.items())),
+        "counts": counts,
+    }
+
+
+def run_suite(suite: str) -> tuple[float, int, str]:
+    """Run ``suite`` as the Makefile does, with the durations; (wall seconds, exit code, output)."""
+    marker, _ = SUITES[suite]
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--dist", "loadfile", "-m",
+               marker, "-v", "--durations=0", "-p", "no:cacheprovider"]  # fmt: skip
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - start, result.returncode, result.stdout + result.stderr
+
+
+def shares(record: dict, top: int = 8) -> list[str]:
+    """The record's lines: wall time against the budget, the workers, the costliest files."""
+    total = sum(record["files"].values()) or 1.0
+    wall, budget = record["wall_seconds"], record["budget_seconds"]
+    lines = [
+        f"{record['suite']}: {wall:.0f} s wall, {wall / budget:.2f} of its "
+        f"{budget // 60}-minute budget; {record['counts']}",
+        "workers: " + ", ".join(f"{w} {s:.0f} s" for w, s in record["workers"].items()),
+    ]
+    for file, seconds in list(record["files"].items())[:top]:
+        lines.append(f"  {seconds:7.1f} s  {seconds / total:5.1%}  {file}")
+    return lines
+
+
+def table(records: list[dict]) -> str:
+    """The Markdown table of every record: one row per suite and CPU, its costliest files."""
+    rows = [
+        "| suite | date, commit | machine | wall | of budget | workers (s) | costliest files (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(records, key=lambda r: (r["suite"], r["date"])):
+        workers = ", ".join(f"{s:.0f}" for s in r["workers"].values())
+        costly = ", ".join(
+            f"{Path(f).stem.removeprefix('test_')} {s:.0f}" for f, s in list(r["files"].items())[:4]
+        )
+        state = "" if r["returncode"] == 0 else " (failed)"
+        rows.append(
+            f"| `make test{'-slow' if r['suite'] == 'slow' else ''}`{state} | {r['date'][:10]}, "
+            f"{r.get('commit') or '?'} | {recorded_machine(r)} | {r['wall_seconds']:.0f} s "
+            f"| {r['wall_seconds'] / r['budget_seconds']:.2f} | {workers} | {costly} |"
+        )
+    return "\n".join(rows)
+
+
+def write_table(page: Path) -> None:
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_tests_*.json"))]
+    replace_block(page, START, END, table(records))
+    print(f"Table of {len(records)} record(s) written to {page}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--suite", choices=sorted(SUITES), default="fast")
+    parser.add_argument("--page", default="docs/tests.md", help="page whose table to rewrite")
+    parser.add_argument("--table-only", action="store_true", help="rewrite the table and exit")
+    args = parser.parse_args(argv)
+    page = ROOT / args.page
+    if args.table_only:
+        write_table(page)
+        return 0
+    wall, code, output = run_suite(args.suite)
+    header = benchmark_header()
+    record = {
+        **header,
+        "suite": args.suite,
+        "command": f"pytest -n auto --dist loadfile -m '{SUITES[args.suite][0]}'",
+        "budget_seconds": SUITES[args.suite][1],
+        "wall_seconds": round(wall, 1),
+        "returncode": code,
+        **parse(output),
+    }
+    record["files"] = {f: round(s, 1) for f, s in record["files"].items()}
+    record["workers"] = {w: round(s, 1) for w, s in record["workers"].items()}
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"bench_tests_{args.suite}_{file_slug(header['cpu']['model'])}.json"
+    write_json_atomic(out, record)
+    print("\n".join(shares(record)))
+    print(f"Record written to {out}")
+    write_table(page)
+    return 0 if code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

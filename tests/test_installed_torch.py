@@ -1,0 +1,11 @@
+"""The installed user on PyTorch alone: ``pip install "vae-keras[torch]"`` into a fresh venv,
+every step of the README from an empty folder (tests/installed_user.py says what is checked)."""
+
+import pytest
+from installed_user import every_verb, user_venv, wheel  # noqa: F401  (wheel: a fixture)
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_torch_extra_alone_runs_every_verb_from_an_empty_folder(wheel, tmp_path):  # noqa: F811
+    every_verb(user_venv(wheel, "torch", tmp_path / "venv"), "torch", tmp_path)
