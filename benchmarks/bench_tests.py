@@ -70,7 +70,7 @@ def parse(output: str) -> dict:
 def run_suite(suite: str) -> tuple[float, int, str]:
     """Run ``suite`` as the Makefile does, with the durations; (wall seconds, exit code, output)."""
     marker, _ = SUITES[suite]
-    command = [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--dist", "loadfile", "-m",
+    command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m",
                marker, "-v", "--durations=0", "-p", "no:cacheprovider"]  # fmt: skip
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

@@ -119,7 +119,13 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     assert version.stdout.strip() == f"vae-keras {installed_version('vae-keras')}"
     short = ("--epochs", "1", "--verbose", "0")
     trained = run("train", *short, "--tensorboard")
-    assert f"Training with {backend} (the backend installed here;" in trained.stdout
+    device_line = trained.stdout.splitlines()[1]
+    assert device_line.startswith(f"Training with {backend} (the backend installed here;")
+    assert device_line.endswith(
+        "on the CPU (2 cores); no GPU found".replace("2", str(os.cpu_count()))
+    )
+    assert json.loads((work / "runs" / "mnist-latent2" / "state.json").read_text())[
+        "epochs_done"] == 1  # fmt: skip
     events = {p.parent.name for p in (work / "runs" / "mnist-latent2" / "tensorboard").rglob(
         "events.out.tfevents.*")}  # fmt: skip
     assert events == {"train", "validation", "samples"}

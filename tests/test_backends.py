@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_script, write_npz
+from conftest import run_script
 
 HELPER = Path(__file__).parent / "helpers" / "backend_check.py"
 MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -161,25 +161,6 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
             assert run["vae_jit_compile"] is False, written
         assert {"z", "vae_loss", "decoder_mean"} <= set(run["vae_layers"])
         assert run["vae_output_in_unit_interval"]
-
-
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_the_scripts_train_and_draw_on_the_backend(backend, tmp_path):
-    """`KERAS_BACKEND=... python scripts/train_mnist.py` (the figures of a run on each backend
-    are drawn by tests/helpers/backend_check.py; on TensorFlow, the default,
-    tests/test_report.py runs the design card's two commands)."""
-    installed(backend)
-    write_npz(tmp_path, n_train=512, n_test=128)
-    env = {"KERAS_BACKEND": backend}
-    data, run = ("--data-dir", tmp_path), tmp_path / "run"
-    trained = run_script("scripts/train_mnist.py", *data, "--out", run, "--epochs", "2",
-                         "--verbose", "0", env=env)  # fmt: skip
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    assert "Traceback" not in trained.stderr
-    device_line = trained.stdout.splitlines()[1]
-    assert device_line.startswith("Training ") and "CPU" in device_line
-    assert f"Training with {backend} on the CPU" in device_line
-    assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
 
 
 @pytest.mark.slow
