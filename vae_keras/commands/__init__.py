@@ -61,9 +61,8 @@ def usage() -> str:
             "The slides' variational autoencoder in Keras 3. Verbs:",
             *lines,
             "",
-            "The Keras backend is KERAS_BACKEND (tensorflow, jax or torch); unset, Keras's "
-            "config file's,",
-            "else the one installed (TensorFlow first, then JAX, then PyTorch).",
+            "The Keras backend: KERAS_BACKEND (tensorflow, jax or torch), else the one Keras's",
+            "config file names, else the one installed (TensorFlow first, then JAX, then PyTorch).",
         ]
     )
 
