@@ -88,12 +88,12 @@ def shown(step: Sequence[str]) -> str:
 def step_argv(step: Sequence[str]) -> list[str]:
     """The process a step runs: ``scripts/train_mnist.py ARGS`` is
     ``python -m vae_keras train ARGS`` (:data:`vae_keras.commands.VERBS`)."""
-    from vae_keras.commands import VERBS
+    from vae_keras.commands import verb_of_script
 
-    verbs = {f"scripts/{module}.py": verb for verb, (module, _) in VERBS.items()}
-    if step[0] not in verbs:
+    verb = verb_of_script(step[0])
+    if verb is None:
         raise ValueError(f"{step[0]} is not a script of vae_keras.commands.VERBS")
-    return [sys.executable, "-m", "vae_keras", verbs[step[0]], *step[1:]]
+    return [sys.executable, "-m", "vae_keras", verb, *step[1:]]
 
 
 #: Where the chain's JAX processes keep their compiled programs (under the runs folder).

@@ -39,16 +39,19 @@ def script_of(verb: str) -> str:
     return f"scripts/{VERBS[verb][0]}.py"
 
 
+def verb_of_script(script: str) -> str | None:
+    """``train`` for ``scripts/train_mnist.py`` (the inverse of :func:`script_of`), else None."""
+    return next((verb for verb in VERBS if script_of(verb) == script), None)
+
+
 def command_here(command: str, cwd: str | Path = ".") -> str:
     """``command`` as a user can type it in ``cwd``: ``python scripts/train_mnist.py ARGS``
     where that script is there (a clone), else the installed verb ``vae-keras train ARGS``."""
     words = command.split(" ")
     if len(words) < 2 or words[0] != "python" or (Path(cwd) / words[1]).is_file():
         return command
-    verbs = {f"scripts/{module}.py": verb for verb, (module, _) in VERBS.items()}
-    if words[1] not in verbs:
-        return command
-    return " ".join(("vae-keras", verbs[words[1]], *words[2:]))
+    verb = verb_of_script(words[1])
+    return command if verb is None else " ".join(("vae-keras", verb, *words[2:]))
 
 
 def usage() -> str:
