@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import run_script, write_npz
 
-from vae_keras import evaluation
+from vae_keras import evaluation, samplers
 from vae_keras.data import load_dataset
 from vae_keras.errors import FIDInputError
 from vae_keras.features import pixel_features
@@ -46,7 +46,7 @@ def test_prior_samples_are_reproducible_and_independent_of_batch_size(tiny):
     assert a.shape == (50, 784) and np.allclose(a, b, atol=1e-6)
     assert 0.0 <= a.min() and a.max() <= 1.0
     assert not np.allclose(a, evaluation.sample_prior(run, 50, seed=4))
-    z = evaluation.prior_latents(50, 3, seed=3)
+    z = samplers.prior_latents(50, 3, seed=3)
     assert np.allclose(a, run.models.generator.predict(z, verbose=0), atol=1e-6)
 
 

@@ -23,34 +23,38 @@ from vae_keras.data import Dataset
 from vae_keras.features import FeatureExtractor, pixel_features
 from vae_keras.fid import Statistics, fid_from_statistics, statistics_of_images
 from vae_keras.runs import LoadedRun
+from vae_keras.samplers import sample_latents
 
 #: Defaults of the slides' FID protocol.
 FID_SAMPLES = 10_000
 FID_SAMPLE_SEED = 1234
 
 
-def prior_latents(n: int, latent_dim: int, seed: int) -> np.ndarray:
-    """``n`` draws of ``z ~ N(0, I)`` (float32), fixed by ``seed``."""
-    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
-
-
-def iter_prior_samples(
-    run: LoadedRun, n: int, seed: int, batch_size: int = 2000
+def iter_samples(
+    run: LoadedRun,
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    sampler: str = "prior",
+    data_dir: str | None = None,
 ) -> Iterator[np.ndarray]:
-    """Batches of decoded prior samples ``generator(z)``, flat, values in [0, 1].
+    """Batches of decoded samples ``generator(z)``, flat, values in [0, 1].
 
-    The latents are drawn at once from ``seed``, so the images do not depend on
-    ``batch_size``.
+    ``z`` comes from ``sampler`` (:mod:`vae_keras.samplers`): ``prior``, the slides'
+    ``N(0, I)``, or ``gmm``, the mixture fitted to the run's training codes. The latents are
+    drawn at once from ``seed``, so the images do not depend on ``batch_size``.
     """
-    z = prior_latents(n, run.config.latent_dim, seed)
+    z = sample_latents(run, n, seed, sampler, data_dir)
     generator = run.models.generator
     for start in range(0, n, batch_size):
         yield keras.ops.convert_to_numpy(generator(z[start : start + batch_size], training=False))
 
 
-def sample_prior(run: LoadedRun, n: int, seed: int, batch_size: int = 2000) -> np.ndarray:
-    """``n`` decoded prior samples as one (n, original_dim) array."""
-    return np.concatenate(list(iter_prior_samples(run, n, seed, batch_size)), axis=0)
+def sample_prior(
+    run: LoadedRun, n: int, seed: int, batch_size: int = 2000, sampler: str = "prior"
+) -> np.ndarray:
+    """``n`` decoded samples (from the prior unless ``sampler`` says) as one (n, D) array."""
+    return np.concatenate(list(iter_samples(run, n, seed, batch_size, sampler)), axis=0)
 
 
 def manifold_latents(n: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,10 +99,17 @@ def dataset_images(
 
 
 def prior_images(
-    run: LoadedRun, image_shape: tuple[int, ...], n: int, seed: int, batch_size: int = 2000
+    run: LoadedRun,
+    image_shape: tuple[int, ...],
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    sampler: str = "prior",
+    data_dir: str | None = None,
 ) -> Iterator[np.ndarray]:
-    """:func:`iter_prior_samples` as batches of (batch, H, W, C) images."""
-    return (as_images(b, image_shape) for b in iter_prior_samples(run, n, seed, batch_size))
+    """:func:`iter_samples` as batches of (batch, H, W, C) images."""
+    samples = iter_samples(run, n, seed, batch_size, sampler, data_dir)
+    return (as_images(b, image_shape) for b in samples)
 
 
 def dataset_statistics(

@@ -20,9 +20,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from vae_keras.evaluation import prior_latents
 from vae_keras.plots import tile
 from vae_keras.runs import TENSORBOARD_DIR
+from vae_keras.samplers import prior_latents
 
 PRIOR_SAMPLES = 16
 PRIOR_SAMPLES_SEED = 2024

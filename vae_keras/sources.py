@@ -23,9 +23,15 @@ def is_statistics_file(source: str) -> bool:
 
 
 def image_batches(
-    source: str, n: int, seed: int, batch_size: int = 2000, data_dir: str | None = None
+    source: str,
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    data_dir: str | None = None,
+    sampler: str = "prior",
 ) -> Iterator[np.ndarray]:
-    """Batches of (batch, H, W, C) images in [0, 1] of a run, a dataset split or a PNG folder."""
+    """Batches of (batch, H, W, C) images in [0, 1] of a run (decoded from ``sampler``'s z,
+    :mod:`vae_keras.samplers`), a dataset split or a PNG folder."""
     from vae_keras import evaluation
     from vae_keras.runs import CONFIG_FILE, load_run
 
@@ -42,7 +48,8 @@ def image_batches(
         return evaluation.dataset_images(flat, dataset.image_shape, batch_size)
     if path.is_dir() and (path / CONFIG_FILE).is_file():
         run = load_run(path)
-        return evaluation.prior_images(run, run.config.image_shape, n, seed, batch_size)
+        shape = run.config.image_shape
+        return evaluation.prior_images(run, shape, n, seed, batch_size, sampler, data_dir)
     if path.is_dir():
         return iter_png_batches(path, n, batch_size)
     raise FIDInputError(
@@ -58,11 +65,13 @@ def source_statistics(
     seed: int,
     batch_size: int = 2000,
     data_dir: str | None = None,
+    sampler: str = "prior",
 ) -> Statistics:
     """Statistics of ``source``; see the module docstring for the kinds of source."""
     if is_statistics_file(source):
         return Statistics.load(source)
-    return statistics_of_images(image_batches(source, n, seed, batch_size, data_dir), extractor)
+    batches = image_batches(source, n, seed, batch_size, data_dir, sampler)
+    return statistics_of_images(batches, extractor)
 
 
 def source_features(
@@ -72,6 +81,7 @@ def source_features(
     seed: int,
     batch_size: int = 2000,
     data_dir: str | None = None,
+    sampler: str = "prior",
 ) -> np.ndarray:
     """The (n, d) features of ``source`` (KID, precision and recall need them, not statistics)."""
     if is_statistics_file(source):
@@ -79,7 +89,7 @@ def source_features(
             f"{source} holds statistics (mu, sigma), which serve FID only; KID, precision, "
             "recall and FID-infinity need the images: give a run, a dataset split or a folder."
         )
-    batches = [extractor(b) for b in image_batches(source, n, seed, batch_size, data_dir)]
+    batches = [extractor(b) for b in image_batches(source, n, seed, batch_size, data_dir, sampler)]
     return np.concatenate(batches).astype(np.float64)
 
 

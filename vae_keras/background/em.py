@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 
 
@@ -41,9 +42,11 @@ def gaussian_log_pdf(x: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.nda
     """``log N(x_i; mu, Sigma)`` for each row of x, through a Cholesky factor of Sigma."""
     d = x.shape[1]
     lower = np.linalg.cholesky(sigma)
-    solved = np.linalg.solve(lower, (x - mu).T)  # L^{-1} (x - mu)
+    # rows (x_i - mu)^T L^{-T} = (L^{-1} (x_i - mu))^T: one (n, d) x (d, d) product, not n solves
+    whiten = solve_triangular(lower, np.eye(d), lower=True).T
+    solved = (x - mu) @ whiten
     log_det = 2.0 * np.log(np.diag(lower)).sum()
-    return -0.5 * (d * np.log(2 * np.pi) + log_det + (solved**2).sum(axis=0))
+    return -0.5 * (d * np.log(2 * np.pi) + log_det + np.einsum("ij,ij->i", solved, solved))
 
 
 def joint_log_densities(x: np.ndarray, params: GMM) -> np.ndarray:
@@ -119,8 +122,11 @@ def fit_gmm(
 
 
 def sample_gmm(params: GMM, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` draws ``(x, z)`` from the mixture."""
+    """``n`` draws ``(x, z)`` from the mixture: ``z ~ Categorical(tau)``, then
+    ``x = mu_z + L_z eps`` with ``L_z L_z^T = Sigma_z`` and ``eps ~ N(0, I)`` (all at once)."""
     rng = np.random.default_rng(seed)
-    z = rng.choice(len(params.tau), size=n, p=params.tau)
-    x = np.stack([rng.multivariate_normal(params.mu[c], params.sigma[c]) for c in z])
+    z = rng.choice(len(params.tau), size=n, p=params.tau / params.tau.sum())
+    lower = np.linalg.cholesky(params.sigma)
+    eps = rng.standard_normal((n, params.mu.shape[1]))
+    x = params.mu[z] + np.einsum("nij,nj->ni", lower[z], eps)
     return x, z

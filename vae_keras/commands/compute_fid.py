@@ -1,7 +1,9 @@
 """Frechet distance (slide "FID Score") and other sample-quality metrics between two sources.
 
 A source is one of:
-  runs/mnist-latent8      a trained run directory: --n images generated from z ~ N(0, I)
+  runs/mnist-latent8      a trained run directory: --n images decoded from z ~ N(0, I), or
+                          with --sampler gmm from a Gaussian mixture fitted to the run's
+                          training codes (fitted once, cached in the run's latent_mixture.npz)
   mnist:test, cifar10:train
                           a dataset split (first --n images if --n is smaller)
   some/folder/            a folder of PNG images
@@ -22,7 +24,8 @@ import time
 from pathlib import Path
 
 METRICS = ("fid", "kid", "precision", "recall", "fid_infinity")  # = vae_keras.metrics.METRICS,
-# repeated so that --help does not import the package (and TensorFlow)
+SAMPLERS = ("prior", "gmm")  # = vae_keras.samplers.SAMPLERS (both repeated so that --help does
+# not import the package and TensorFlow; a test checks that they agree)
 
 
 def slug(source: str) -> str:
@@ -61,6 +64,12 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="images to generate / take")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1234, help="seed of the generated latents")
+    parser.add_argument(
+        "--sampler",
+        default="prior",
+        help="where a run's z come from: prior (N(0, I), the slides') or gmm (a mixture of "
+        "Gaussians fitted by EM to the run's training codes, chosen on its test codes)",
+    )
     parser.add_argument("--data-dir", default=None, help="folder holding <dataset>.npz")
     parser.add_argument(
         "--json", default=None, help="where to write the record (default runs/fid/A__B.json)"
@@ -80,6 +89,9 @@ def main(argv=None) -> int:
     if args.n < 2:
         parser.error(f"--n must be at least 2, got {args.n}")
 
+    if args.sampler not in SAMPLERS:
+        parser.error(f"--sampler: unknown {args.sampler!r}; choose {' or '.join(SAMPLERS)}")
+
     from vae_keras.startup import quiet_start
 
     quiet_start()
@@ -90,20 +102,23 @@ def main(argv=None) -> int:
     from vae_keras.sources import source_features, source_statistics
 
     sources = (args.source_a, args.source_b)
+    options = (args.batch_size, args.data_dir, args.sampler)
     record = {"source_a": args.source_a, "source_b": args.source_b, "features": args.features}
+    if args.sampler != "prior":
+        record["sampler"] = args.sampler
     # a DataError, FIDInputError or RunError is one line and exit code 2 (cli.guarded)
     extractor = get_extractor(args.features, args.inception_weights, args.classifier)
     start = time.perf_counter()
     if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
         stats = [
-            source_statistics(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+            source_statistics(s, extractor, args.n, args.seed, *options)
             for s in sources
         ]
         record.update(n_generated=stats[0].n, n_reference=stats[1].n)
         record["fid"] = fid_from_statistics(*stats)
     else:
         features = [
-            source_features(s, extractor, args.n, args.seed, args.batch_size, args.data_dir)
+            source_features(s, extractor, args.n, args.seed, *options)
             for s in sources
         ]
         record.update(sample_quality(features[0], features[1], metrics_asked, args.seed))
@@ -112,7 +127,8 @@ def main(argv=None) -> int:
     record["seed"] = args.seed
     record["seconds"] = round(time.perf_counter() - start, 2)
     print(
-        f"{args.source_a} against {args.source_b} [{args.features}, n = "
+        f"{args.source_a}{'' if args.sampler == 'prior' else f' ({args.sampler} sampler)'} "
+        f"against {args.source_b} [{args.features}, n = "
         f"{record['n_generated']} / {record['n_reference']}]:"
     )
     for name in METRICS:
@@ -130,7 +146,9 @@ def main(argv=None) -> int:
         for s, path in zip(stats, args.save_stats, strict=True):
             s.save(path)
     if args.json is None:
-        args.json = str(Path("runs") / "fid" / f"{slug(args.source_a)}__{slug(args.source_b)}.json")
+        tag = "" if args.sampler == "prior" else f"-{args.sampler}"
+        name = f"{slug(args.source_a)}{tag}__{slug(args.source_b)}.json"
+        args.json = str(Path("runs") / "fid" / name)
     if args.json:
         with atomic_path(args.json) as tmp:
             Path(tmp).write_text(json.dumps(record, indent=2) + "\n")

@@ -28,6 +28,8 @@ HISTORY_CSV = "history.csv"
 LOCK_FILE = "train.lock"
 #: Where the last training process spent its time (:func:`vae_keras.training.timing`).
 TIMING_FILE = "timing.json"
+#: The Gaussian mixture fitted to the run's codes after training (vae_keras.samplers), a cache.
+MIXTURE_FILE = "latent_mixture.npz"
 #: The variable through which the reproduce chain (:mod:`vae_keras.chain`) tells a training
 #: process how the README shows its step; ``timing.json``'s ``command`` records it, so that
 #: the chain finds the step's record.
@@ -52,7 +54,7 @@ def is_run_file(name: str) -> bool:
     """True for the files a run writes (what ``--fresh`` removes); not the lock."""
     return (
         name in (CONFIG_FILE, STATE_FILE, HISTORY_JSON, HISTORY_CSV, LEGACY_WEIGHTS_FILE)
-        or name == TIMING_FILE
+        or name in (TIMING_FILE, MIXTURE_FILE)
         or name in KERAS_FILES.values()
         or WEIGHTS_PATTERN.fullmatch(name) is not None
         or name.startswith(TEMPORARY_PREFIX)
