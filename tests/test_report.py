@@ -98,7 +98,7 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         f"Steps of `scripts/make_figures.py` (run {results['date'][:10]} unless dated): "
         "mnist_latent_space" in text
     )
-    assert "[11/16] likelihood" in result.stdout  # progress: each step announced and timed
+    assert "[11/17] likelihood" in result.stdout  # progress: each step announced and timed
     assert "latent 8, k = 10: 200/200 images" in result.stdout  # the 200 test images
     for row in results["likelihood"]:  # both densities, each bound above its ELBO
         assert row["iw_bound"] > row["elbo"] and row["cb_iw_bound"] > row["cb_elbo"]
@@ -112,6 +112,26 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         assert row["fid"] == pytest.approx(fids[row["name"]], rel=1e-9)
     assert f"{results['fid']['summary']['latent8']['mean']:.2f}" in text
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # the prior hole: the surgery's two estimates add up to the analytic average KL (within
+    # four standard errors), the mutual information below log N; each run's mixture cached
+    hole = results["prior_hole"]
+    assert [row["latent_dim"] for row in hole["summary"]] == [2, 8]
+    for row in hole["runs"]:
+        s = row["surgery"]
+        se = math.hypot(s["mutual_information_se"], s["marginal_kl_se"])
+        assert abs(s["mutual_information"] + s["marginal_kl"] - s["average_kl"]) < 4 * se + 1e-6
+        assert s["mutual_information"] <= s["log_n"] + 1e-6 and s["log_n"] == pytest.approx(
+            math.log(300)
+        )
+        assert set(row["quality"]) == {"prior", "gmm"}
+        assert (Path(row["run_dir"]) / "latent_mixture.npz").is_file()
+    # the prior rows are the sample-quality step's rows: the same samples, the same numbers
+    pixel_rows = {r["name"]: r for r in results["sample_quality"]["rows"]["pixels"]}
+    for row in hole["runs"]:
+        assert row["quality"]["prior"]["pixels"]["fid"] == pytest.approx(
+            pixel_rows[row["run_dir"]]["fid"], rel=1e-9
+        )
+    assert "The prior hole" in text and "| 8 | pixels | mixture |" in text
 
 
 def test_only_one_figure(tiny_runs, tmp_path):

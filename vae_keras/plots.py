@@ -405,3 +405,76 @@ def gradient_variance(
     fig.suptitle("Gradient estimators of E_q[f(z)], q = N(0.7, 0.8^2): variance against L")
     fig.tight_layout()
     return fig
+
+
+def prior_hole(
+    extent: float,
+    log_densities: Mapping[str, np.ndarray],
+    grid_points: np.ndarray,
+    title: str,
+    floor: float = -12.0,
+) -> Figure:
+    """Log-densities over the latent plane ``[-extent, extent]^2`` side by side (one panel per
+    entry, each an (n, n) array with row ``i`` at ``z[1] = ys[i]``, the first at the bottom),
+    on one colour scale cut at ``floor``; the manifold figure's grid points marked on each."""
+    fig, axes = plt.subplots(
+        1, len(log_densities), figsize=(5.2 * len(log_densities) + 1.2, 5.0), squeeze=False
+    )
+    top = max(float(np.max(v)) for v in log_densities.values())
+    for ax, (label, values) in zip(axes[0], log_densities.items(), strict=True):
+        shown = ax.imshow(
+            np.maximum(values, floor),
+            origin="lower",
+            extent=(-extent, extent, -extent, extent),
+            vmin=floor,
+            vmax=top,
+            cmap="magma",
+        )
+        ax.scatter(
+            grid_points[:, 0], grid_points[:, 1], s=6, c="cyan", label="manifold grid (15 x 15)"
+        )
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+        ax.set_title(label, fontsize=10)
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    bar = fig.colorbar(shown, ax=axes[0].tolist(), fraction=0.02, pad=0.02)
+    bar.set_label(f"log density (nats; cut at {floor:g})")
+    fig.suptitle(title)
+    return fig
+
+
+def mixture_samples(
+    prior: np.ndarray,
+    mixture: np.ndarray,
+    image_shape: Sequence[int],
+    sample_titles: tuple[str, str],
+    codes: np.ndarray,
+    labels: np.ndarray,
+    means: np.ndarray,
+    covs: np.ndarray,
+    scatter_title: str,
+    title: str,
+) -> Figure:
+    """64 decoded prior samples beside 64 mixture samples (8 x 8 each), and a latent-2 run's
+    codes with its mixture's components (1 and 2 sd ellipses)."""
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.8), gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    for ax, images, label in zip(axes[:2], (prior, mixture), sample_titles, strict=True):
+        _show(ax, tile(images[:64], 8, 8, image_shape))
+        ax.set_axis_off()
+        ax.set_title(label, fontsize=10)
+    ax = axes[2]
+    points = ax.scatter(
+        codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=1, alpha=0.3, vmin=-0.5, vmax=9.5
+    )
+    bar = fig.colorbar(points, ax=ax, ticks=range(10), fraction=0.046, pad=0.04)
+    bar.set_label("digit label")
+    for k in range(len(means)):
+        label = "components (1 and 2 sd)" if k == 0 else None
+        _ellipse(ax, means[k], covs[k], "black", label=label)
+    ax.set_xlabel("z[0] (z_mean)")
+    ax.set_ylabel("z[1] (z_mean)")
+    ax.set_title(scatter_title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

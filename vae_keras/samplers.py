@@ -174,9 +174,7 @@ def save_mixture(path: str | Path, mixture: LatentMixture, key: dict[str, Any]) 
         tmp.write_bytes(buffer.getvalue())
 
 
-def load_mixture(
-    path: str | Path, key: dict[str, Any]
-) -> tuple[LatentMixture | None, str | None]:
+def load_mixture(path: str | Path, key: dict[str, Any]) -> tuple[LatentMixture | None, str | None]:
     """The cached mixture at ``path`` if it is whole and fitted under ``key``, else
     ``(None, why)``; ``why`` is None where there is no cache yet."""
     path = Path(path)
@@ -206,10 +204,14 @@ def load_mixture(
 
 
 def latent_mixture(
-    run: LoadedRun, data_dir: str | None = None, log: Callable[[str], None] = print
+    run: LoadedRun,
+    data_dir: str | None = None,
+    log: Callable[[str], None] = print,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LatentMixture:
     """The run's mixture: from its cache where that is valid, else fitted (and cached) on the
-    codes of its training images, chosen on the codes of its test images."""
+    codes of its training images, chosen on the codes of its test images (``codes``: the
+    training and test ``z_mean`` where the caller has them)."""
     from vae_keras.data import load_dataset
 
     config = run.config
@@ -221,8 +223,9 @@ def latent_mixture(
         return mixture
     if why:
         log(f"  {why}: refitting")
-    train_codes, _ = encode(run, dataset.x_train)
-    test_codes, _ = encode(run, dataset.x_test)
+    if codes is None:
+        codes = encode(run, dataset.x_train)[0], encode(run, dataset.x_test)[0]
+    train_codes, test_codes = codes
     mixture = fit_latent_mixture(train_codes, test_codes)
     save_mixture(path, mixture, key)
     log(

@@ -26,6 +26,8 @@ IMAGE_SHAPES: dict[str, tuple[int, ...]] = {
 #: trains too).
 STUDY_LATENTS = (2, 4, 8, 16, 32)
 STUDY_SEEDS = (0, 1, 2)
+#: The study's latent size whose runs the prior-hole step measures beside latent 2 and 8.
+HOLE_STUDY_LATENT = 16
 
 
 def study_run_name(latent_dim: int, seed: int) -> str:

@@ -19,6 +19,7 @@ touches figures/, its results.json or the README).
 """
 
 import argparse
+from itertools import product
 from pathlib import Path
 
 from vae_keras.cli import int_at_least
@@ -181,13 +182,21 @@ def main(argv=None) -> int:
     mnist_conv = variant(
         "train_mnist.py", args.mnist_conv, "mnist-latent2-conv", "--architecture", "conv"
     )
-    from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_run_name, study_train_options
+    from vae_keras.variants import (
+        HOLE_STUDY_LATENT,
+        STUDY_LATENTS,
+        STUDY_SEEDS,
+        study_run_name,
+        study_train_options,
+    )
 
     study = [
         variant("train_mnist.py", None, study_run_name(d, s), *study_train_options(d, s))
         for d in STUDY_LATENTS
         for s in STUDY_SEEDS
     ]
+    latents = [d for d, _ in product(STUDY_LATENTS, STUDY_SEEDS)]  # study's order
+    hole = [spec for spec, d in zip(study, latents, strict=True) if d == HOLE_STUDY_LATENT]
     classifier = Path(args.classifier) if args.classifier else runs / "mnist-classifier"
     config = ReportConfig(
         mnist2=specs(args.mnist2, 2),
@@ -196,6 +205,7 @@ def main(argv=None) -> int:
         mnist_conv=mnist_conv,
         cifar_conv=cifar_conv,
         study=study,
+        hole=hole,
         out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,

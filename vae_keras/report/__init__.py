@@ -28,11 +28,12 @@ from typing import Any
 
 from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
-from vae_keras.report import architectures, figures, pipeline, quality, study
+from vae_keras.report import architectures, figures, hole, pipeline, quality, study
 from vae_keras.report.context import (
     CIFAR_FIGURES,
     FID_FIGURES,
     FIGURES,
+    HOLE_FIGURES,
     MNIST_FIGURES,
     QUALITY_FIGURES,
     SLIDES_FID,
@@ -65,6 +66,7 @@ from vae_keras.report.pipeline import (
     first_mnist2,
     first_mnist8,
     first_of_each,
+    hole_runs,
     mnist_comparison_runs,
     quality_runs,
     study_runs,
@@ -111,6 +113,14 @@ STEPS: tuple[Step, ...] = (
         optional=first_mnist8,
     ),
     Step("likelihood", quality.likelihood, (), first_of_each, ("mnist",)),
+    Step(
+        "prior_hole",
+        hole.prior_hole,
+        HOLE_FIGURES,
+        quality_runs,
+        ("mnist",),
+        optional=hole_runs,
+    ),
     Step(
         "fid_latent_size",
         study.fid_latent_size,

@@ -27,11 +27,13 @@ CIFAR_FIGURES = ("cifar10_samples", "cifar10_reconstructions", "cifar10_architec
 FID_FIGURES = ("fid_mean_variance", "fid_differences")
 QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
 STUDY_FIGURES = ("fid_latent_size",)
+HOLE_FIGURES = ("latent_hole", "mixture_samples")
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
     *FID_FIGURES,
     *QUALITY_FIGURES,
+    *HOLE_FIGURES,
     *STUDY_FIGURES,
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
@@ -77,6 +79,9 @@ class ReportConfig:
     cifar_conv: RunSpec | None = None
     #: The FID study's runs (:mod:`vae_keras.report.study`): every latent size and seed.
     study: Sequence[RunSpec] = ()
+    #: Runs the prior-hole step measures beside ``mnist2`` and ``mnist8`` where they exist:
+    #: the FID study's latent-16 runs.
+    hole: Sequence[RunSpec] = ()
     log: Callable[[str], None] = print
 
 

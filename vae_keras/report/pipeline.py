@@ -63,6 +63,10 @@ def quality_runs(config: ReportConfig) -> list[RunSpec]:
     return [*config.mnist2, *config.mnist8, config.classifier]
 
 
+def hole_runs(config: ReportConfig) -> list[RunSpec]:
+    return list(config.hole)
+
+
 @dataclass(frozen=True)
 class Step:
     """One figure or measurement of the report: its function, the figures it draws, its needs.
@@ -173,6 +177,7 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
         *mnist_comparison_runs(config),
         *cifar_comparison_runs(config),
         *study_runs(config),
+        *hole_runs(config),
     ]
     return Plan(steps, skipped, datasets, runs, known)
 
