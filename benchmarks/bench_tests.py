@@ -11,13 +11,17 @@ per-file shares say where to look; the per-worker loads say whether ``--dist loa
 both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST).
 
 Writes benchmarks/results/bench_tests_<suite>_<cpu>.json and, with the records of every CPU,
-the table between the ``tests-time`` markers of docs/tests.md (``--table-only`` rewrites the
-table alone). A suite that fails still writes its record, marked failed, and exits 1.
+the table between the ``tests-time`` markers of docs/tests.md, and the list between its
+``tests-files`` markers: every test file, what it proves (the first paragraph of its
+docstring), the suite its tests run in and its seconds in the newest record of each suite
+(``--table-only`` rewrites both alone). A suite that fails still writes its record, marked
+failed, and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import subprocess
@@ -33,6 +37,7 @@ from vae_keras.report import benchmark_header, replace_block
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 START, END = "<!-- tests-time:start -->", "<!-- tests-time:end -->"
+FILES_START, FILES_END = "<!-- tests-files:start -->", "<!-- tests-files:end -->"
 #: suite: (pytest's -m expression, budget in seconds on a 2-core CPU)
 SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
 DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
@@ -111,10 +116,40 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def what_it_proves(path: Path) -> str:
+    """The first paragraph of a test file's docstring, on one line."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or "(no docstring)"
+    return " ".join(doc.split("\n\n")[0].split()).replace("|", "\\|")
+
+
+def file_table(records: list[dict], tests: Path = ROOT / "tests") -> str:
+    """Every test file: what it proves, and its seconds in the newest record of each suite
+    (the suite it runs in: a file can have tests in both; blank where it has none)."""
+    newest = {}
+    for r in sorted(records, key=lambda r: r["date"]):
+        newest[r["suite"]] = r
+    suites = [s for s in SUITES if s in newest]
+    head = " | ".join(
+        f"`make test{'-slow' if s == 'slow' else ''}` (s; {newest[s]['date'][:10]}, "
+        f"{newest[s]['cpu']['model']})"
+        for s in suites
+    )
+    rows = [f"| file | what it proves | {head} |", "|---|---|" + "---|" * len(suites)]
+    for path in sorted(tests.glob("test_*.py")):
+        name = f"tests/{path.name}"
+        seconds = " | ".join(
+            f"{newest[s]['files'][name]:.0f}" if name in newest[s]["files"] else ""
+            for s in suites
+        )
+        rows.append(f"| `{path.name}` | {what_it_proves(path)} | {seconds} |")
+    return "\n".join(rows)
+
+
 def write_table(page: Path) -> None:
     records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("bench_tests_*.json"))]
     replace_block(page, START, END, table(records))
-    print(f"Table of {len(records)} record(s) written to {page}")
+    replace_block(page, FILES_START, FILES_END, file_table(records))
+    print(f"Tables of {len(records)} record(s) written to {page}")
 
 
 def main(argv=None) -> int:

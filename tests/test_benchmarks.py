@@ -287,3 +287,20 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     assert row.startswith("| `make test` (failed) | 2026-12-06, abc1234 | Intel(R) Xeon(R)")
     assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
     assert bench.shares(record)[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")
+
+
+def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
+    """bench_tests.file_table: one row per test file, the first paragraph of its docstring
+    (pipes escaped for Markdown) and its seconds in the newest record of each suite."""
+    bench = load("bench_tests")
+    (tmp_path / "test_a.py").write_text('"""Pins the KL |x| to\nits closed form.\n\nMore."""\n')
+    (tmp_path / "test_b.py").write_text('"""Runs slowly."""\n')
+    old = {"suite": "fast", "date": "2026-12-01", "cpu": {"model": "old"}, "files": {}}
+    fast = {"suite": "fast", "date": "2026-12-06", "cpu": {"model": "Xeon"},
+            "files": {"tests/test_a.py": 14.4}}
+    slow = {"suite": "slow", "date": "2026-12-05", "cpu": {"model": "EPYC"},
+            "files": {"tests/test_b.py": 99.6}}  # fmt: skip
+    lines = bench.file_table([fast, old, slow], tmp_path).splitlines()
+    assert "`make test` (s; 2026-12-06, Xeon)" in lines[0] and "2026-12-05, EPYC" in lines[0]
+    assert lines[2] == "| `test_a.py` | Pins the KL \\|x\\| to its closed form. | 14 |  |"
+    assert lines[3] == "| `test_b.py` | Runs slowly. |  | 100 |"
