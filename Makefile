@@ -72,7 +72,8 @@ compare: venv
 	@echo "Comparison: figures/cifar10_architectures.png, figures/results.json, README.md"
 
 # the FID study (not part of make reproduce: 15 runs, about 25 minutes on 2 CPU cores beyond
-# make reproduce's): latent sizes 2 to 32, three seeds each; figures/fid_latent_size.png
+# make reproduce's): latent sizes 2 to 32, three seeds each; figures/fid_latent_size.png; then
+# the prior-hole step again, with the latent-16 runs (figures/latent_hole.png, docs/latent.md)
 fid-study: venv
 	KERAS_BACKEND=$(BACKEND) $(PY) scripts/fid_latent_size.py
 	@echo "FID study: figures/fid_latent_size.png, figures/results.json, README.md"

@@ -154,6 +154,13 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
 
     fid = run("fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--json", "fid.json")
     assert json.loads((work / "fid.json").read_text())["fid"] > 0, fid.stdout
+    # the mixture sampler on this backend: fitted by the report's prior-hole step, cached
+    assert [row["latent_dim"] for row in results["prior_hole"]["summary"]] == [2, 8]
+    assert (work / "runs" / "mnist-latent8" / "latent_mixture.npz").is_file()
+    gmm = run("fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--sampler", "gmm",
+              "--json", "gmm.json")  # fmt: skip
+    record = json.loads((work / "gmm.json").read_text())
+    assert record["sampler"] == "gmm" and record["fid"] > 0, gmm.stdout
     run("explore", "runs/mnist-latent2", "--out", "explorer")
     assert (work / "explorer" / "index.html").is_file()
     run("export", "runs/mnist-latent2")

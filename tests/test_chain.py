@@ -217,7 +217,8 @@ def test_make_fid_study_trains_every_study_run_that_its_report_step_reads(tmp_pa
     assert trained == [(d, s) for d in (2, 4, 8, 16, 32) for s in (0, 1, 2)]
     main = {run_of(s) for s in chain.REPRODUCE_STEPS if s[0] == "scripts/train_mnist.py"}
     assert len(main) == 6 and main <= set(trained)  # make reproduce's runs are reused
-    assert chain.STUDY_STEPS[-1][-1] == "fid_latent_size" and "fid_latent_size" in STEP_NAMES
+    assert chain.STUDY_STEPS[-1][-2:] == ("fid_latent_size", "prior_hole")
+    assert {"fid_latent_size", "prior_hole"} <= set(STEP_NAMES)
     # its report step with none of the runs: one error naming each run's command, nothing written
     (tmp_path / "runs").mkdir()
     missing = run_script("scripts/make_figures.py", "--only", "fid_latent_size", "--runs-dir",

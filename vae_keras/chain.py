@@ -76,7 +76,7 @@ STUDY_STEPS: tuple[tuple[str, ...], ...] = (
         for d in STUDY_LATENTS
         for s in STUDY_SEEDS
     ),
-    ("scripts/make_figures.py", "--only", "fid_latent_size"),
+    ("scripts/make_figures.py", "--only", "fid_latent_size", "prior_hole"),
 )
 
 

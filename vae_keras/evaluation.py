@@ -129,9 +129,11 @@ def run_statistics(
     seed: int = FID_SAMPLE_SEED,
     extractor: FeatureExtractor = pixel_features,
     batch_size: int = 2000,
+    sampler: str = "prior",
 ) -> Statistics:
-    """Feature statistics of ``n`` images a run generates from the prior."""
-    return statistics_of_images(prior_images(run, image_shape, n, seed, batch_size), extractor)
+    """Feature statistics of ``n`` images a run generates (from ``sampler``'s z)."""
+    images = prior_images(run, image_shape, n, seed, batch_size, sampler)
+    return statistics_of_images(images, extractor)
 
 
 @dataclass(frozen=True)

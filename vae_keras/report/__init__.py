@@ -117,7 +117,7 @@ STEPS: tuple[Step, ...] = (
         "prior_hole",
         hole.prior_hole,
         HOLE_FIGURES,
-        quality_runs,
+        every_mnist_run,
         ("mnist",),
         optional=hole_runs,
     ),

@@ -187,7 +187,9 @@ def prior_hole(r: Report) -> None:
     from vae_keras.metrics import Reference
 
     config = r.config
-    spaces = {"pixels": pixel_features, "classifier": ClassifierFeatures(config.classifier.path)}
+    spaces = {"pixels": pixel_features}
+    if config.classifier.exists():  # make fid-study trains none: pixels alone then
+        spaces["classifier"] = ClassifierFeatures(config.classifier.path)
     test = evaluation.as_images(r.mnist.x_test, r.mnist.image_shape)
     references = {s: Reference(np.asarray(f(test), np.float64)) for s, f in spaces.items()}
     runs = [*r.runs2, *r.runs8, *(r.loaded[s.path] for s in config.hole if s.path in r.loaded)]

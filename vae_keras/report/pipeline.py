@@ -64,7 +64,9 @@ def quality_runs(config: ReportConfig) -> list[RunSpec]:
 
 
 def hole_runs(config: ReportConfig) -> list[RunSpec]:
-    return list(config.hole)
+    """What the prior-hole step uses where it exists: the study's latent-16 runs, the
+    classifier (its features; without it the step measures in pixels only)."""
+    return [*config.hole, config.classifier]
 
 
 @dataclass(frozen=True)
