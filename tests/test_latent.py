@@ -113,3 +113,17 @@ def test_encodings_of_the_wrong_shape_are_refused_with_what_was_expected():
         latent.elbo_surgery(np.zeros(8), np.zeros(8))
     with pytest.raises(ValueError, match="got \\(3, 2\\) and \\(3, 4\\)"):
         latent.elbo_surgery(np.zeros((3, 2)), np.zeros((3, 4)))
+
+
+def test_the_in_place_log_sum_exp_is_scipy_s():
+    """latent.logsumexp_rows against scipy's logsumexp: large and tiny values (no overflow),
+    a row of -inf (log 0), a row with one finite entry."""
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(scale=300.0, size=(5, 7))
+    a[1] = -np.inf
+    a[2, 1:] = -np.inf
+    expected = logsumexp(a, axis=1)
+    got = latent.logsumexp_rows(a.copy())
+    assert got[1] == -np.inf and np.allclose(got[[0, 2, 3, 4]], expected[[0, 2, 3, 4]], rtol=1e-12)

@@ -413,32 +413,46 @@ def prior_hole(
     grid_points: np.ndarray,
     title: str,
     floor: float = -12.0,
+    log_ratio: tuple[str, np.ndarray] | None = None,
 ) -> Figure:
-    """Log-densities over the latent plane ``[-extent, extent]^2`` side by side (one panel per
-    entry, each an (n, n) array with row ``i`` at ``z[1] = ys[i]``, the first at the bottom),
-    on one colour scale cut at ``floor``; the manifold figure's grid points marked on each."""
+    """Log-densities over the latent plane ``[-extent, extent]^2`` in a grid of panels (each an
+    (n, n) array with row ``i`` at ``z[1] = ys[i]``, the first at the bottom), on one colour
+    scale cut at ``floor``; the manifold figure's grid points marked on each. ``log_ratio`` (a
+    title and an (n, n) array, e.g. ``log q(z) - log p(z)``) adds a last panel on a diverging
+    scale of its own, blue where the ratio is below 1."""
+    panels = len(log_densities) + (log_ratio is not None)
+    cols = 2 if panels > 2 else panels
+    rows = -(-panels // cols)
     fig, axes = plt.subplots(
-        1, len(log_densities), figsize=(5.2 * len(log_densities) + 1.2, 5.0), squeeze=False
+        rows, cols, figsize=(5.6 * cols, 4.9 * rows + 0.5), squeeze=False, layout="constrained"
     )
+    flat = axes.ravel()
     top = max(float(np.max(v)) for v in log_densities.values())
-    for ax, (label, values) in zip(axes[0], log_densities.items(), strict=True):
+    box = (-extent, extent, -extent, extent)
+    for ax, (label, values) in zip(flat, log_densities.items(), strict=False):
         shown = ax.imshow(
-            np.maximum(values, floor),
-            origin="lower",
-            extent=(-extent, extent, -extent, extent),
-            vmin=floor,
-            vmax=top,
+            np.maximum(values, floor), origin="lower", extent=box, vmin=floor, vmax=top,
             cmap="magma",
-        )
-        ax.scatter(
-            grid_points[:, 0], grid_points[:, 1], s=6, c="cyan", label="manifold grid (15 x 15)"
-        )
+        )  # fmt: skip
+        ax.scatter(*grid_points.T, s=5, c="cyan", label="the manifold figure's grid")
+        fig.colorbar(shown, ax=ax, label=f"log density (nats; cut at {floor:g})")
+        ax.set_title(label, fontsize=10)
+    flat[0].legend(loc="lower left", fontsize=8)
+    if log_ratio is not None:
+        label, values = log_ratio
+        ax, span = flat[len(log_densities)], 6.0
+        shown = ax.imshow(
+            np.clip(values, -span, span), origin="lower", extent=box, vmin=-span, vmax=span,
+            cmap="RdBu_r",
+        )  # fmt: skip
+        ax.scatter(*grid_points.T, s=5, c="black")
+        fig.colorbar(shown, ax=ax, label=f"log ratio (nats; cut at ±{span:g})")
+        ax.set_title(label, fontsize=10)
+    for ax in flat[:panels]:
         ax.set_xlabel("z[0]")
         ax.set_ylabel("z[1]")
-        ax.set_title(label, fontsize=10)
-    axes[0][0].legend(loc="lower left", fontsize=8)
-    bar = fig.colorbar(shown, ax=axes[0].tolist(), fraction=0.02, pad=0.02)
-    bar.set_label(f"log density (nats; cut at {floor:g})")
+    for ax in flat[panels:]:
+        ax.set_axis_off()
     fig.suptitle(title)
     return fig
 

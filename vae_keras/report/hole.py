@@ -25,7 +25,7 @@ from vae_keras.report.context import Report, wants
 from vae_keras.report.records import mean_std
 
 #: Draws of q(z) behind each surgery estimate (``quick``: 500).
-SURGERY_SAMPLES = 5000
+SURGERY_SAMPLES = 10_000
 SURGERY_SEED = 0
 #: The metrics of each sampler's row (FID-infinity stays in the sample-quality step).
 HOLE_METRICS = ("fid", "kid", "precision", "recall")
@@ -138,6 +138,10 @@ def hole_figure(r: Report, run) -> dict[str, Any]:
             grid,
             f"Where the grid is decoded and where images are encoded ({run.run_dir}): "
             f"{in_hole} of {len(grid)} grid points have q(z) < p(z) / {HOLE_RATIO:g}",
+            log_ratio=(
+                "log q(z) - log p(z): blue where q(z) < p(z)",
+                (log_q - latent.log_prior(plane)).reshape(shape),
+            ),
         ),
         f"log N(0, I), log q(z) of the training codes and the fitted mixture over the latent "
         f"plane of {run.run_dir}, the manifold grid marked",
@@ -198,8 +202,9 @@ def prior_hole(r: Report) -> None:
     for i, run in enumerate(runs, 1):
         rows.append(surgery_row(r, run, spaces, references))
         progress.update(i)
-    hole = hole_figure(r, r.runs2[0]) if wants(config, "latent_hole") else None
-    if wants(config, "mixture_samples"):
+    named = config.only is not None and "prior_hole" in config.only  # the step: its figures too
+    hole = hole_figure(r, r.runs2[0]) if named or wants(config, "latent_hole") else None
+    if named or wants(config, "mixture_samples"):
         samples_figure(r, r.runs8[0], r.runs2[0])
     r.results["prior_hole"] = {
         "protocol": (
