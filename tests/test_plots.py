@@ -100,3 +100,23 @@ def test_save_figure_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         plots.save_figure(fig, tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_prior_hole_figures_draw_their_panels(tmp_path):
+    """latent_plots: the 2 x 2 log-density panels (one of them the diverging log ratio) and
+    the samples-and-components figure, at the sizes make_figures draws them."""
+    from vae_keras import latent_plots
+
+    plane = RNG.normal(size=(31, 31))
+    fig = latent_plots.prior_hole(
+        4.0, {"a": plane - 5, "b": plane - 6, "c": plane - 7}, RNG.normal(size=(225, 2)), "t",
+        log_ratio=("ratio", plane),
+    )  # fmt: skip
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 4
+    assert png_size(fig, tmp_path) == (1120, 1030)
+    images = RNG.random((64, 784))
+    fig = latent_plots.mixture_samples(
+        images, images, (28, 28), ("prior", "mixture"), RNG.normal(size=(100, 2)),
+        RNG.integers(0, 10, 100), RNG.normal(size=(3, 2)), np.stack([np.eye(2)] * 3), "codes", "t",
+    )  # fmt: skip
+    assert png_size(fig, tmp_path, "g.png") == (1700, 580)

@@ -253,14 +253,16 @@ def sample_quality(
     seed: int = 0,
     kid_subsets: int = 100,
     k: int = 3,
+    infinity_repeats: int = 3,
 ) -> dict[str, Any]:
     """The ``metrics`` of ``generated`` features against ``reference`` features, as one record.
 
     ``{"fid": float, "kid": {"mean", "std", "subsets", "subset_size"}, "precision":
     float, "recall": float, "k": int, "fid_infinity": {"value", "slope", "points",
     "repeats"}}``, with only the keys asked for; ``seed`` fixes KID's and
-    FID-infinity's random subsets, ``k`` is precision and recall's neighbour. A
-    :class:`Reference` keeps what several calls with one reference share.
+    FID-infinity's random subsets, ``k`` is precision and recall's neighbour,
+    ``infinity_repeats`` FID-infinity's subsets per size. A :class:`Reference` keeps what
+    several calls with one reference share.
     """
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown or not metrics:
@@ -288,7 +290,7 @@ def sample_quality(
         record.update(precision=pr.precision, recall=pr.recall, k=pr.k)
     if "fid_infinity" in metrics:
         sizes = fraction_sizes(len(generated))
-        inf = fid_infinity(generated, reference.stats, sizes, seed=seed)
+        inf = fid_infinity(generated, reference.stats, sizes, seed, infinity_repeats)
         record["fid_infinity"] = {
             "value": inf.value,
             "slope": inf.slope,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vae_keras import evaluation, latent, plots, samplers
+from vae_keras import evaluation, latent, latent_plots, samplers
 from vae_keras.features import pixel_features
 from vae_keras.progress import Progress
 from vae_keras.report.context import Report, wants
@@ -50,10 +50,12 @@ def surgery_row(r: Report, run, spaces, references) -> dict[str, Any]:
         "prior": r.prior_samples(run),
         "gmm": evaluation.sample_prior(run, config.fid_samples, config.fid_seed, sampler="gmm"),
     }
-    quality: dict[str, dict[str, Any]] = {}
+    quality: dict[str, dict[str, Any]] = {"prior": measured_prior_rows(r, run, spaces)}
     for sampler, flat in images.items():
-        quality[sampler] = {}
+        quality.setdefault(sampler, {})
         for space, extract in spaces.items():
+            if space in quality[sampler]:
+                continue
             features = np.asarray(extract(evaluation.as_images(flat, mnist.image_shape)))
             quality[sampler][space] = sample_quality(
                 features.astype(np.float64),
@@ -76,6 +78,20 @@ def surgery_row(r: Report, run, spaces, references) -> dict[str, Any]:
         "mixture": mixture.record(),
         "quality": quality,
     }
+
+
+def measured_prior_rows(r: Report, run, spaces) -> dict[str, Any]:
+    """The prior's rows of ``run`` that this report's sample-quality step measured (the same
+    samples, seed and reference), by feature space, without FID-infinity; {} where it did not."""
+    quality = r.results.get("sample_quality")
+    if not quality or quality["n"] != r.config.fid_samples:
+        return {}
+    found = {}
+    for space in spaces:
+        for row in quality["rows"].get(space, []):
+            if row["name"] == str(run.run_dir):
+                found[space] = {k: v for k, v in row.items() if k not in ("name", "fid_infinity")}
+    return found
 
 
 def summarize(rows: list[dict[str, Any]], spaces) -> list[dict[str, Any]]:
@@ -132,7 +148,7 @@ def hole_figure(r: Report, run) -> dict[str, Any]:
     }
     r.save(
         "latent_hole",
-        plots.prior_hole(
+        latent_plots.prior_hole(
             PLANE,
             {k: v.reshape(shape) for k, v in densities.items()},
             grid,
@@ -165,7 +181,7 @@ def samples_figure(r: Report, run8, run2) -> None:
     gmm = evaluation.sample_prior(run8, 64, config.fid_seed, sampler="gmm")
     r.save(
         "mixture_samples",
-        plots.mixture_samples(
+        latent_plots.mixture_samples(
             prior,
             gmm,
             mnist.image_shape,

@@ -1,0 +1,101 @@
+"""The prior hole's figures (:mod:`vae_keras.report.hole`): arrays in, a Figure out.
+
+Kept apart from :mod:`vae_keras.plots` (the slides' figures) and drawn with its helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from vae_keras.plots import _ellipse, _show, tile
+
+
+def prior_hole(
+    extent: float,
+    log_densities: Mapping[str, np.ndarray],
+    grid_points: np.ndarray,
+    title: str,
+    floor: float = -12.0,
+    log_ratio: tuple[str, np.ndarray] | None = None,
+) -> Figure:
+    """Log-densities over the latent plane ``[-extent, extent]^2`` in a grid of panels (each an
+    (n, n) array with row ``i`` at ``z[1] = ys[i]``, the first at the bottom), on one colour
+    scale cut at ``floor``; the manifold figure's grid points marked on each. ``log_ratio`` (a
+    title and an (n, n) array, e.g. ``log q(z) - log p(z)``) adds a last panel on a diverging
+    scale of its own, blue where the ratio is below 1."""
+    panels = len(log_densities) + (log_ratio is not None)
+    cols = 2 if panels > 2 else panels
+    rows = -(-panels // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5.6 * cols, 4.9 * rows + 0.5), squeeze=False, layout="constrained"
+    )
+    flat = axes.ravel()
+    top = max(float(np.max(v)) for v in log_densities.values())
+    box = (-extent, extent, -extent, extent)
+    for ax, (label, values) in zip(flat, log_densities.items(), strict=False):
+        shown = ax.imshow(
+            np.maximum(values, floor), origin="lower", extent=box, vmin=floor, vmax=top,
+            cmap="magma",
+        )  # fmt: skip
+        ax.scatter(*grid_points.T, s=5, c="cyan", label="the manifold figure's grid")
+        fig.colorbar(shown, ax=ax, label=f"log density (nats; cut at {floor:g})")
+        ax.set_title(label, fontsize=10)
+    flat[0].legend(loc="lower left", fontsize=8)
+    if log_ratio is not None:
+        label, values = log_ratio
+        ax, span = flat[len(log_densities)], 6.0
+        shown = ax.imshow(
+            np.clip(values, -span, span), origin="lower", extent=box, vmin=-span, vmax=span,
+            cmap="RdBu_r",
+        )  # fmt: skip
+        ax.scatter(*grid_points.T, s=5, c="black")
+        fig.colorbar(shown, ax=ax, label=f"log ratio (nats; cut at ±{span:g})")
+        ax.set_title(label, fontsize=10)
+    for ax in flat[:panels]:
+        ax.set_xlabel("z[0]")
+        ax.set_ylabel("z[1]")
+    for ax in flat[panels:]:
+        ax.set_axis_off()
+    fig.suptitle(title)
+    return fig
+
+
+def mixture_samples(
+    prior: np.ndarray,
+    mixture: np.ndarray,
+    image_shape: Sequence[int],
+    sample_titles: tuple[str, str],
+    codes: np.ndarray,
+    labels: np.ndarray,
+    means: np.ndarray,
+    covs: np.ndarray,
+    scatter_title: str,
+    title: str,
+) -> Figure:
+    """64 decoded prior samples beside 64 mixture samples (8 x 8 each), and a latent-2 run's
+    codes with its mixture's components (1 and 2 sd ellipses)."""
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.8), gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    for ax, images, label in zip(axes[:2], (prior, mixture), sample_titles, strict=True):
+        _show(ax, tile(images[:64], 8, 8, image_shape))
+        ax.set_axis_off()
+        ax.set_title(label, fontsize=10)
+    ax = axes[2]
+    points = ax.scatter(
+        codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=1, alpha=0.3, vmin=-0.5, vmax=9.5
+    )
+    bar = fig.colorbar(points, ax=ax, ticks=range(10), fraction=0.046, pad=0.04)
+    bar.set_label("digit label")
+    for k in range(len(means)):
+        label = "components (1 and 2 sd)" if k == 0 else None
+        _ellipse(ax, means[k], covs[k], "black", label=label)
+    ax.set_xlabel("z[0] (z_mean)")
+    ax.set_ylabel("z[1] (z_mean)")
+    ax.set_title(scatter_title, fontsize=10)
+    ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
