@@ -114,6 +114,11 @@ def test_the_run_s_mixture_is_fitted_once_cached_and_refitted_when_stale(tiny, m
     z = samplers.sample_latents(run, 30, 4, "gmm")
     assert np.allclose(a, run.models.generator.predict(z, verbose=0), atol=1e-6)
     assert not np.allclose(a, evaluation.sample_prior(run, 30, seed=4))
+    # --data-dir without the environment variable reaches the mixture's key (no download)
+    monkeypatch.delenv("VAE_KERAS_DATA_DIR")
+    shown = evaluation.sample_prior(run, 30, seed=4, sampler="gmm", data_dir=str(folder))
+    assert len(fits) == 1 and np.array_equal(shown, a)
+    monkeypatch.setenv("VAE_KERAS_DATA_DIR", str(folder))
     # damaged: one line, refitted, nothing else lost
     cache.write_bytes(b"not a zip file")
     samplers.latent_mixture(run, log=lines.append)

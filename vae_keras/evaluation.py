@@ -51,10 +51,16 @@ def iter_samples(
 
 
 def sample_prior(
-    run: LoadedRun, n: int, seed: int, batch_size: int = 2000, sampler: str = "prior"
+    run: LoadedRun,
+    n: int,
+    seed: int,
+    batch_size: int = 2000,
+    sampler: str = "prior",
+    data_dir: str | None = None,
 ) -> np.ndarray:
     """``n`` decoded samples (from the prior unless ``sampler`` says) as one (n, D) array."""
-    return np.concatenate(list(iter_samples(run, n, seed, batch_size, sampler)), axis=0)
+    samples = iter_samples(run, n, seed, batch_size, sampler, data_dir)
+    return np.concatenate(list(samples), axis=0)
 
 
 def manifold_latents(n: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -130,9 +136,10 @@ def run_statistics(
     extractor: FeatureExtractor = pixel_features,
     batch_size: int = 2000,
     sampler: str = "prior",
+    data_dir: str | None = None,
 ) -> Statistics:
     """Feature statistics of ``n`` images a run generates (from ``sampler``'s z)."""
-    images = prior_images(run, image_shape, n, seed, batch_size, sampler)
+    images = prior_images(run, image_shape, n, seed, batch_size, sampler, data_dir)
     return statistics_of_images(images, extractor)
 
 

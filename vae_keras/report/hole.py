@@ -48,7 +48,9 @@ def surgery_row(r: Report, run, spaces, references) -> dict[str, Any]:
     mixture = samplers.latent_mixture(run, config.data_dir, r.log, (train_mean, test_mean))
     images = {
         "prior": r.prior_samples(run),
-        "gmm": evaluation.sample_prior(run, config.fid_samples, config.fid_seed, sampler="gmm"),
+        "gmm": evaluation.sample_prior(
+            run, config.fid_samples, config.fid_seed, sampler="gmm", data_dir=config.data_dir
+        ),
     }
     quality: dict[str, dict[str, Any]] = {"prior": measured_prior_rows(r, run, spaces)}
     for sampler, flat in images.items():
@@ -178,7 +180,9 @@ def samples_figure(r: Report, run8, run2) -> None:
     mixture2 = samplers.latent_mixture(run2, config.data_dir, r.log)
     codes, _ = samplers.encode(run2, mnist.x_test)
     prior = r.prior_samples(run8)[:64]
-    gmm = evaluation.sample_prior(run8, 64, config.fid_seed, sampler="gmm")
+    gmm = evaluation.sample_prior(
+        run8, 64, config.fid_seed, sampler="gmm", data_dir=config.data_dir
+    )
     r.save(
         "mixture_samples",
         latent_plots.mixture_samples(
