@@ -117,7 +117,7 @@ STEPS: tuple[Step, ...] = (
         "prior_hole",
         hole.prior_hole,
         HOLE_FIGURES,
-        every_mnist_run,
+        first_of_each,
         ("mnist",),
         optional=hole_runs,
     ),

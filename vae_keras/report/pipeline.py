@@ -64,9 +64,9 @@ def quality_runs(config: ReportConfig) -> list[RunSpec]:
 
 
 def hole_runs(config: ReportConfig) -> list[RunSpec]:
-    """What the prior-hole step uses where it exists: the study's latent-16 runs, the
-    classifier (its features; without it the step measures in pixels only)."""
-    return [*config.hole, config.classifier]
+    """What the prior-hole step uses where it exists: the other seeds' latent-2 and latent-8
+    runs, the study's latent-16 runs, the classifier (without it: pixels only)."""
+    return [*config.mnist2, *config.mnist8, *config.hole, config.classifier]
 
 
 @dataclass(frozen=True)
