@@ -126,6 +126,13 @@ def test_evaluation_runs_on_the_backend(report):
     assert report["iw_k100"] > report["iw_k1"]
     assert report["iw_k1"] == pytest.approx(report["elbo"], rel=0.05)
     assert report["figure_axes"] >= 1
+    # the ELBO surgery: its two estimates add up to the analytic KL (within 4 standard errors),
+    # the information below log N; the mixture fitted to the codes beats the prior on held-out
+    s = report["surgery"]
+    se = (s["mutual_information_se"] ** 2 + s["marginal_kl_se"] ** 2) ** 0.5
+    assert abs(s["mutual_information"] + s["marginal_kl"] - s["average_kl"]) < 4 * se + 1e-6
+    assert s["mutual_information"] <= s["log_n"] + 1e-6
+    assert report["mixture_held_out"] > report["mixture_prior_held_out"]
 
 
 @pytest.fixture(scope="module")

@@ -46,15 +46,22 @@ CHUNK = 1000
 LOG_2PI = math.log(2 * math.pi)
 
 
+def _tensors(*arrays) -> list:
+    """The backend's tensors of NumPy arrays: ``keras.ops`` formulas mix them with their own
+    results, which NumPy arrays cannot do on PyTorch (``ndarray + Tensor`` raises)."""
+    return [ops.convert_to_tensor(np.asarray(a, dtype=np.float64)) for a in arrays]
+
+
 def _log_normal_diag(z, mean, log_var) -> np.ndarray:
     """:func:`vae_keras.likelihood.log_normal_diag` as a float64 NumPy array."""
-    return np.asarray(ops.convert_to_numpy(log_normal_diag(z, mean, log_var)), dtype=np.float64)
+    values = log_normal_diag(*_tensors(z, mean, log_var))
+    return np.asarray(ops.convert_to_numpy(values), dtype=np.float64)
 
 
 def average_kl(z_mean: np.ndarray, z_log_var: np.ndarray) -> float:
     """``E_n KL(q(z|x_n) || p(z))``: the mean over the images of the loss's analytic KL term
     (:func:`vae_keras.losses.kl_divergence`, slide "Example"), in nats."""
-    return float(np.mean(ops.convert_to_numpy(kl_divergence(z_mean, z_log_var))))
+    return float(np.mean(ops.convert_to_numpy(kl_divergence(*_tensors(z_mean, z_log_var)))))
 
 
 def pairwise_log_normal_diag(

@@ -138,6 +138,14 @@ with tempfile.TemporaryDirectory() as tmp:
         likelihood.importance_weighted_log_likelihood(run.models, xte[:32], k=100, seed=0).mean()
     )
     out["elbo"] = float(likelihood.elbo(run.models, xte[:32], samples=50, seed=0).mean())
+    # the ELBO surgery and the mixture sampler on this backend's encodings
+    from vae_keras import latent, samplers
+
+    codes, log_var = samplers.encode(run, dataset.x_train)
+    out["surgery"] = latent.elbo_surgery(codes, log_var, n_samples=500, seed=0).as_dict()
+    mixture = samplers.fit_latent_mixture(codes, samplers.encode(run, xte)[0], components=(1, 3))
+    out["mixture_k"], out["mixture_held_out"] = mixture.k, mixture.held_out[mixture.k]
+    out["mixture_prior_held_out"] = mixture.prior_held_out
     z = keras.ops.convert_to_numpy(run.models.encoder(xte))
     figure = plots.latent_scatter(z, yte, "latent space")
     out["figure_axes"] = len(figure.axes)
