@@ -203,6 +203,18 @@ def quality_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def grid_sentence(grid: dict[str, Any] | None) -> str:
+    """How many of the manifold figure's grid points lie in the hole (or nothing)."""
+    if not grid:
+        return ""
+    n = grid["grid_points_in_hole"]
+    return (
+        f" Of the manifold figure's {grid['grid_points']} grid points, {n} "
+        f"{'lies' if n == 1 else 'lie'} where q(z) < p(z) / {grid['hole_ratio']:g} "
+        f"({grid['run_dir']})."
+    )
+
+
 def hole_table(results: dict[str, Any]) -> list[str]:
     """The prior hole: the ELBO surgery's terms per latent size, then prior against mixture
     samples in each feature space (mean ± std over training seeds)."""
@@ -224,7 +236,7 @@ def hole_table(results: dict[str, Any]) -> list[str]:
         f"mutual information is at most log N = {rows[0]['log_n']:.2f} nats; and the held-out "
         "log-density of the test codes (nats per image) under the prior and under the mixture "
         "that EM fitted to the training codes (`vae_keras/samplers.py`). Mean ± std over "
-        "training seeds:",
+        f"training seeds.{grid_sentence(hole.get('grid'))}",
         "",
         "| latent size | runs | average KL | I(n; z) | KL(q(z) ‖ p(z)) | mixture K "
         "| log p(test codes) | log q_K(test codes) |",
@@ -237,14 +249,6 @@ def hole_table(results: dict[str, Any]) -> list[str]:
             f"| {cell(row['mutual_information'])} | {cell(row['marginal_kl'])} "
             f"| {', '.join(map(str, row['k']))} | {cell(held['prior'])} | {cell(held['gmm'])} |"
         )
-    grid = hole.get("grid")
-    if grid:
-        lines += [
-            "",
-            f"Of the manifold figure's {grid['grid_points']} grid points, "
-            f"{grid['grid_points_in_hole']} lie where q(z) < p(z) / {grid['hole_ratio']:g} "
-            f"({grid['run_dir']}).",
-        ]
     lines += [
         "",
         "Decoding z from N(0, I) (the slides') → from the mixture, against the MNIST test set "
