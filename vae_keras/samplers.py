@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from keras import ops
 from scipy.special import logsumexp
 
 from vae_keras.atomic import atomic_path
@@ -75,9 +76,15 @@ def prior_latents(n: int, latent_dim: int, seed: int) -> np.ndarray:
 
 
 def encode(run: LoadedRun, x: np.ndarray, batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """The encoder's ``(z_mean, z_log_var)`` of the images ``x`` (float64), in batches."""
-    mean, log_var = posterior_model(run.models).predict(x, batch_size=batch_size, verbose=0)
-    return np.asarray(mean, np.float64), np.asarray(log_var, np.float64)
+    """The encoder's ``(z_mean, z_log_var)`` of the images ``x`` (float64), in batches.
+
+    The model is called directly, not through ``predict``: each call builds a new
+    ``posterior_model``, and ``predict`` would trace a new TensorFlow function for each.
+    """
+    model = posterior_model(run.models)
+    parts = [model(x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    mean, log_var = (np.concatenate([ops.convert_to_numpy(p[j]) for p in parts]) for j in (0, 1))
+    return mean.astype(np.float64), log_var.astype(np.float64)
 
 
 def mixture_log_density(z: np.ndarray, params: GMM) -> np.ndarray:
