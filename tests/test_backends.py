@@ -133,6 +133,13 @@ def test_evaluation_runs_on_the_backend(report):
     assert abs(s["mutual_information"] + s["marginal_kl"] - s["average_kl"]) < 4 * se + 1e-6
     assert s["mutual_information"] <= s["log_n"] + 1e-6
     assert report["mixture_held_out"] > report["mixture_prior_held_out"]
+    # the KL weight: loss = reconstruction + 3 KL, the KL metric unweighted (the same as at 1;
+    # the reconstruction term differs by the sampling noise of the two models' seeds)
+    weighted, plain = report["beta3"], report["beta1"]
+    assert weighted["loss"] == pytest.approx(
+        weighted["reconstruction_loss"] + 3 * weighted["kl_loss"], rel=1e-5
+    )
+    assert weighted["kl_loss"] == pytest.approx(plain["kl_loss"], rel=1e-5)
 
 
 @pytest.fixture(scope="module")

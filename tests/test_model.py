@@ -175,3 +175,32 @@ def test_model_loss_uses_the_logits_arrays_are_clipped():
     from_array = losses.reconstruction_loss(x, np.asarray(x_decoded))
     clipped = np.float32(1 - 1e-7)  # 1 - 1.19e-7 in float32
     assert np.asarray(from_array) == pytest.approx(-784 * np.log(1 - float(clipped)), rel=1e-3)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_the_kl_weight_multiplies_the_added_kl_and_the_metrics_stay_unweighted(
+    likelihood, tiny_dataset
+):
+    """--beta: the loss is reconstruction + beta * KL, through add_loss; evaluate's loss is
+    that sum while its kl_loss is the KL itself (so the ELBO stays the ELBO); the same weights
+    at beta 1 give the slides' sum. The weight is kept in the layer's config (saved in .keras
+    files)."""
+    weighted = build_vae(intermediate_dim=32, latent_dim=2, seed=3, likelihood=likelihood, beta=4)
+    plain = build_vae(intermediate_dim=32, latent_dim=2, seed=3, likelihood=likelihood)
+    plain.vae.set_weights(weighted.vae.get_weights())
+    x = tiny_dataset.x_test
+    kl = analytic_kl(weighted.vae, x)
+    w = weighted.vae.evaluate(x, batch_size=len(x), verbose=0, return_dict=True)
+    p = plain.vae.evaluate(x, batch_size=len(x), verbose=0, return_dict=True)
+    assert w["kl_loss"] == pytest.approx(kl, rel=1e-4)
+    assert p["kl_loss"] == pytest.approx(kl, rel=1e-4)
+    assert w["reconstruction_loss"] == pytest.approx(p["reconstruction_loss"], rel=1e-5)
+    assert w["loss"] == pytest.approx(w["reconstruction_loss"] + 4 * w["kl_loss"], rel=1e-5)
+    assert p["loss"] == pytest.approx(p["reconstruction_loss"] + p["kl_loss"], rel=1e-5)
+    assert weighted.vae.get_layer("vae_loss").get_config()["beta"] == 4.0
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "2"])
+def test_a_kl_weight_that_is_not_a_positive_finite_number_is_refused(bad):
+    with pytest.raises(ValueError, match="beta must be a positive finite number"):
+        build_vae(latent_dim=2, beta=bad, compile=False)

@@ -102,6 +102,11 @@ def error_lines(result):
         ("--limit", "0", "must be at least 1, got 0"),
         ("--intermediate-dim", "two", "expected a whole number, got 'two'"),
         ("--seed", "-1", "must be 0 or more, got -1"),
+        ("--beta", "0", "must be a positive finite number, got 0"),
+        ("--beta", "-2", "must be a positive finite number, got -2"),
+        ("--beta", "nan", "must be a positive finite number, got nan"),
+        ("--beta", "inf", "must be a positive finite number, got inf"),
+        ("--beta", "four", "expected a number, got 'four'"),
     ],
 )
 def test_bad_numbers_are_refused_before_anything_is_created(tmp_path, option, value, message):

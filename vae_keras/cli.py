@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -39,6 +40,17 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a positive finite number (``--beta``), with a message saying why not."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
 
 
 def writable_dir_problem(path: Path) -> str | None:
@@ -152,6 +164,13 @@ def add_model_options(parser: argparse.ArgumentParser, defaults: RunConfig) -> N
         "with one learned sigma^2 (slide 'Example'), its exact negative log-likelihood in nats",
     )
     parser.add_argument(
+        "--beta",
+        type=positive_float,
+        default=defaults.beta,
+        help="the KL term's weight: the loss is reconstruction + beta * KL (1: the slides' "
+        "loss; the metrics report the unweighted terms); the run's directory gets -beta<B>",
+    )
+    parser.add_argument(
         "--precision",
         default=defaults.precision,
         choices=PRECISIONS,
@@ -251,10 +270,11 @@ def default_run_dir(
     architecture: str = "dense",
     likelihood: str = "bernoulli",
     precision: str = "float32",
+    beta: float = 1.0,
 ) -> str:
     """``runs/mnist-latent8`` for the slides' model and seed 0; then ``-conv``, ``-gaussian``,
-    ``-bf16`` and ``-seed1`` for another architecture, likelihood, precision or seed
-    (``runs/mnist-latent2-conv``, ``runs/mnist-latent8-bf16-seed1``)."""
+    ``-bf16``, ``-beta4`` and ``-seed1`` for another architecture, likelihood, precision, KL
+    weight or seed (``runs/mnist-latent2-conv``, ``runs/mnist-latent8-beta0.25-seed1``)."""
     out = template.format(latent_dim=latent_dim)
     if architecture != "dense":
         out += f"-{architecture}"
@@ -262,6 +282,8 @@ def default_run_dir(
         out += f"-{likelihood}"
     if precision != "float32":
         out += "-bf16"
+    if beta != 1.0:
+        out += f"-beta{beta:g}"
     return out if seed == 0 else f"{out}-seed{seed}"
 
 
@@ -281,6 +303,7 @@ def run_training(args: argparse.Namespace) -> int:
             args.architecture,
             args.likelihood,
             args.precision,
+            args.beta,
         )
     )
     problem = writable_dir_problem(out)
@@ -337,6 +360,7 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options)
         architecture=args.architecture,
         likelihood=args.likelihood,
         precision=args.precision,
+        beta=args.beta,
     )
     print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
     print(describe_devices())

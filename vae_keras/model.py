@@ -30,6 +30,16 @@ RECONSTRUCTION_METRIC = "reconstruction_loss"
 KL_METRIC = "kl_loss"
 
 
+def check_beta(beta) -> float:
+    """``beta`` as a float if it is a positive finite number (the KL weight), else ValueError."""
+    ok = isinstance(beta, (int, float)) and not isinstance(beta, bool)
+    if not ok or not math.isfinite(beta) or beta <= 0:
+        raise ValueError(
+            f"beta must be a positive finite number (1 is the slides' loss), got {beta!r}."
+        )
+    return float(beta)
+
+
 def reparameterize(z_mean, z_log_var, epsilon):
     """The reparameterization trick ``z = mu + sigma * epsilon``.
 
@@ -92,6 +102,13 @@ class VAELossLayer(layers.Layer):
 
     likelihood = "bernoulli"
 
+    def __init__(self, beta: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.beta = check_beta(beta)
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
     def reconstruction_loss(self, x, x_decoded_mean):
         """``-log p(x | z)`` per example from the mean: :func:`losses.reconstruction_loss`."""
         return losses.reconstruction_loss(x, x_decoded_mean)
@@ -106,7 +123,9 @@ class VAELossLayer(layers.Layer):
         x, x_decoded_mean, z_mean, z_log_var, *x_logits = inputs
         reconstruction = self.reconstruction_term(x, x_decoded_mean, *x_logits)
         self.add_loss(ops.mean(reconstruction))
-        self.add_loss(ops.mean(losses.kl_divergence(z_mean, z_log_var)))
+        kl = ops.mean(losses.kl_divergence(z_mean, z_log_var))
+        # the KL weight (Higgins et al. 2017's beta); 1 is the slides' loss, the same number
+        self.add_loss(kl if self.beta == 1.0 else self.beta * kl)
         return x_decoded_mean
 
     def compute_output_shape(self, input_shape):
@@ -126,8 +145,8 @@ class GaussianVAELossLayer(VAELossLayer):
 
     likelihood = "gaussian"
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, beta: float = 1.0, **kwargs):
+        super().__init__(beta=beta, **kwargs)
         self.x_log_var = self.add_weight(shape=(), initializer="zeros", name="x_log_var")
 
     def reconstruction_loss(self, x, x_decoded_mean):
@@ -186,7 +205,9 @@ class VAE(keras.Model):
         )
         # the two terms the loss layer added; ``total`` is their sum, divided by the number of
         # replicas under a tf.distribute strategy
-        reconstruction, kl = self.losses
+        reconstruction, weighted_kl = self.losses
+        beta = loss_layer(self).beta  # the metric is the KL itself, so the ELBO stays the ELBO
+        kl = weighted_kl if beta == 1.0 else weighted_kl / beta
         batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
         self.kl_tracker.update_state(kl, sample_weight=batch)
@@ -239,6 +260,7 @@ def build_vae(
     likelihood: str = "bernoulli",
     image_shape: tuple[int, ...] | None = None,
     precision: str = "float32",
+    beta: float = 1.0,
     **compile_options,
 ) -> VAEModels:
     """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
@@ -267,6 +289,9 @@ def build_vae(
         must be ``original_dim``. Default ``(original_dim,)``.
     precision
         ``"float32"`` (the slides) or ``"mixed_bfloat16"``: :func:`dtype_policy`.
+    beta
+        The KL term's weight: the loss is ``reconstruction + beta * KL`` (1, the default, is
+        the slides' loss); the metrics report the unweighted terms.
     **compile_options
         Extra ``vae.compile`` arguments that change speed, not results
         (``jit_compile``, ``steps_per_execution``).
@@ -284,10 +309,12 @@ def build_vae(
     architectures.check_architecture(architecture, image_shape)
     if likelihood not in LOSS_LAYERS:
         raise ValueError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {likelihood!r}.")
+    beta = check_beta(beta)
     with dtype_policy(precision):
         models = _build_layers(
-            original_dim, intermediate_dim, latent_dim, seed, architecture, likelihood, image_shape
-        )
+            original_dim, intermediate_dim, latent_dim, seed, architecture, likelihood, image_shape,
+            beta,
+        )  # fmt: skip
     if compile:
         models.vae.compile(optimizer=optimizer, **compile_options)
     return models
@@ -301,6 +328,7 @@ def _build_layers(
     architecture: str,
     likelihood: str,
     image_shape: tuple[int, ...],
+    beta: float = 1.0,
 ) -> VAEModels:
     """The graph of :func:`build_vae`, under the dtype policy in force (float32 parts named)."""
 
@@ -325,7 +353,7 @@ def _build_layers(
     x_logits, x_decoded_mean = architectures.apply_decoder(decoder, z)
 
     # Loss (slide lines 2-6), added from inside a layer
-    loss = LOSS_LAYERS[likelihood](name="vae_loss", dtype="float32")
+    loss = LOSS_LAYERS[likelihood](beta=beta, name="vae_loss", dtype="float32")
     x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var, x_logits])
 
     # End-to-end autoencoder

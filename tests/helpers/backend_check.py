@@ -146,6 +146,11 @@ with tempfile.TemporaryDirectory() as tmp:
     mixture = samplers.fit_latent_mixture(codes, samplers.encode(run, xte)[0], components=(1, 3))
     out["mixture_k"], out["mixture_held_out"] = mixture.k, mixture.held_out[mixture.k]
     out["mixture_prior_held_out"] = mixture.prior_held_out
+    # the KL weight: the same weights evaluated with beta 3 and the slides' beta 1
+    weighted = build_vae(intermediate_dim=64, latent_dim=2, seed=5, beta=3.0)
+    weighted.vae.set_weights(run.models.vae.get_weights())
+    out["beta3"] = weighted.vae.evaluate(xte, batch_size=len(xte), verbose=0, return_dict=True)
+    out["beta1"] = run.models.vae.evaluate(xte, batch_size=len(xte), verbose=0, return_dict=True)
     z = keras.ops.convert_to_numpy(run.models.encoder(xte))
     figure = plots.latent_scatter(z, yte, "latent space")
     out["figure_axes"] = len(figure.axes)

@@ -68,8 +68,10 @@ def training_table(results: dict[str, Any]) -> list[str]:
     fids = {r["run_dir"]: r["fid"] for r in results.get("fid", {}).get("runs", [])}
     for t in results["training"]:
         fid = fids.get(t["run_dir"])
+        beta = t.get("beta", 1.0)  # the KL weight; older records: the slides' 1
         lines.append(
-            f"| `{t['run_dir']}` | {t['latent_dim']} | {t['seed']} | {t['epochs']} "
+            f"| `{t['run_dir']}` | {t['latent_dim']}{'' if beta == 1.0 else f', beta {beta:g}'} "
+            f"| {t['seed']} | {t['epochs']} "
             f"| {t['final_loss']:.2f} | {t['final_val_loss']:.2f} "
             f"| {t.get('final_val_reconstruction_loss', float('nan')):.2f} "
             f"| {t.get('final_val_kl_loss', float('nan')):.2f} | {t['seconds_per_epoch']:.2f} "

@@ -125,6 +125,7 @@ def training_summary(run: LoadedRun) -> dict[str, Any]:
         "dataset": run.config.dataset,
         "architecture": run.config.architecture,
         "likelihood": run.config.likelihood,
+        "beta": run.config.beta,
         "latent_dim": run.config.latent_dim,
         "intermediate_dim": run.config.intermediate_dim,
         "seed": run.config.seed,

@@ -75,6 +75,7 @@ def build_from_config(config: RunConfig, compile: bool = True, **compile_options
         likelihood=config.likelihood,
         image_shape=config.image_shape,
         precision=config.precision,
+        beta=config.beta,
         **compile_options,
     )
 

@@ -72,7 +72,12 @@ class RunConfig:
     """
 
     #: Keys a config.json may lack, and the value they had before they were recorded.
-    OPTIONAL = {"architecture": "dense", "likelihood": "bernoulli", "precision": "float32"}
+    OPTIONAL = {
+        "architecture": "dense",
+        "likelihood": "bernoulli",
+        "precision": "float32",
+        "beta": 1.0,
+    }
 
     dataset: str = "mnist"
     original_dim: int = 784
@@ -86,6 +91,8 @@ class RunConfig:
     architecture: str = "dense"
     likelihood: str = "bernoulli"
     precision: str = "float32"
+    #: The KL term's weight (``reconstruction + beta * KL``); 1 is the slides' loss.
+    beta: float = 1.0
 
     def __post_init__(self):
         for name in (f.name for f in dataclasses.fields(self)):
@@ -96,6 +103,13 @@ class RunConfig:
                 ok = value in LIKELIHOODS
             elif name == "precision":
                 ok = value in PRECISIONS
+            elif name == "beta":
+                ok = (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and math.isfinite(value)
+                    and value > 0
+                )
             elif name in ("dataset", "optimizer"):
                 ok = isinstance(value, str) and bool(value)
             elif name == "seed":

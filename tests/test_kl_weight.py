@@ -1,0 +1,40 @@
+"""The KL weight (--beta): the loss reconstruction + beta * KL from the command line, its run
+directory and record; older runs read as the slides' beta 1. (The loss layer's formula and its
+unweighted metrics: tests/test_model.py; on every backend: tests/test_backends.py.)"""
+
+import json
+
+import pytest
+from conftest import run_script, write_npz
+
+from vae_keras.cli import default_run_dir
+from vae_keras.runs import RunConfig, RunError
+
+
+def test_beta_names_the_run_directory():
+    template = "runs/mnist-latent{latent_dim}"
+    assert default_run_dir(template, 8, 0, beta=4.0) == "runs/mnist-latent8-beta4"
+    assert default_run_dir(template, 8, 1, beta=0.25) == "runs/mnist-latent8-beta0.25-seed1"
+    assert default_run_dir(template, 8, 0, beta=1.0) == "runs/mnist-latent8"
+
+
+def test_a_config_without_beta_is_the_slides_loss_and_a_bad_one_is_named():
+    old = {k: v for k, v in RunConfig().to_dict().items() if k != "beta"}
+    assert RunConfig.from_dict(old).beta == 1.0
+    with pytest.raises(RunError, match="beta = -1.0 is not valid"):
+        RunConfig.from_dict({**old, "beta": -1.0})
+    assert not RunConfig(beta=2.0).same_model_and_data(RunConfig())  # no resume across betas
+
+
+def test_train_with_beta_records_it_and_its_history_is_the_weighted_sum(tmp_path):
+    write_npz(tmp_path, n_train=256, n_test=64)
+    args = ("--beta", "4", "--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16")
+    done = run_script("scripts/train_mnist.py", *args, "--verbose", "0", cwd=tmp_path,
+                      env={"VAE_KERAS_DATA_DIR": str(tmp_path)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "runs" / "mnist-latent2-beta4"
+    assert json.loads((run / "config.json").read_text())["beta"] == 4.0
+    for row in json.loads((run / "history.json").read_text()):
+        for prefix in ("", "val_"):
+            expected = row[f"{prefix}reconstruction_loss"] + 4 * row[f"{prefix}kl_loss"]
+            assert row[f"{prefix}loss"] == pytest.approx(expected, rel=1e-4)
