@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed-$(EXTRA)
 TEST_STAMP := $(VENV)/.installed-test
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: reproduce compare fid-study test test-slow venv lint clean browser
+.PHONY: reproduce compare fid-study rate-distortion test test-slow venv lint clean browser
 
 venv: $(STAMP)
 
@@ -77,6 +77,12 @@ compare: venv
 fid-study: venv
 	KERAS_BACKEND=$(BACKEND) $(PY) scripts/fid_latent_size.py
 	@echo "FID study: figures/fid_latent_size.png, figures/results.json, README.md"
+
+# the KL weight's study (not part of make reproduce: five latent-8 runs, one per beta of 0.25,
+# 0.5, 2, 4 and 784, beside make reproduce's beta-1 seeds): figures/rate_distortion.png
+rate-distortion: venv
+	KERAS_BACKEND=$(BACKEND) $(PY) scripts/rate_distortion.py
+	@echo "KL weight study: figures/rate_distortion.png, figures/beta_samples.png, README.md"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

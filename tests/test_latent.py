@@ -127,3 +127,17 @@ def test_the_in_place_log_sum_exp_is_scipy_s():
     expected = logsumexp(a, axis=1)
     got = latent.logsumexp_rows(a.copy())
     assert got[1] == -np.inf and np.allclose(got[[0, 2, 3, 4]], expected[[0, 2, 3, 4]], rtol=1e-12)
+
+
+def test_active_units_count_the_units_whose_posterior_mean_varies():
+    """Burda et al.'s A_u = Var_x(E[z_u | x]) on codes of known variances 1, 0.04, 0.0025 and
+    0 (a constant unit): two active at 0.01, its estimate close to the truth; a shift of a
+    unit's mean changes nothing."""
+    rng = np.random.default_rng(0)
+    scales = np.array([1.0, 0.2, 0.05, 0.0])
+    z_mean = rng.normal(size=(20_000, 4)) * scales + np.array([3.0, -1.0, 0.5, 7.0])
+    assert np.allclose(latent.unit_activity(z_mean), scales**2, rtol=0.05, atol=1e-4)
+    assert latent.active_units(z_mean) == 2 and latent.active_units(z_mean, 0.001) == 3
+    assert latent.active_units(z_mean - 100.0) == 2
+    with pytest.raises(ValueError, match="z_mean must be"):
+        latent.unit_activity(np.zeros(5))

@@ -64,7 +64,8 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     # every figure but the architecture comparison's and the FID study's, whose conv runs and
     # latent sizes these tiny runs lack (tests/test_variants.py and test_the_fid_study_... draw
     # them): skipped, with the commands that train them
-    drawn = [name for name in FIGURES if name not in ("cifar10_architectures", "fid_latent_size")]
+    not_here = ("cifar10_architectures", "fid_latent_size", "rate_distortion", "beta_samples")
+    drawn = [name for name in FIGURES if name not in not_here]
     for name in drawn:
         image = imread(out / f"{name}.png")
         assert image.shape[0] > 200 and image.shape[1] > 200, name
@@ -75,6 +76,9 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         result.stdout
     )
     assert "--latent-dim 32" not in result.stdout
+    assert "  rate_distortion: needs 5 more runs; `python scripts/rate_distortion.py`" in (
+        result.stdout
+    )
     results = json.loads((out / "results.json").read_text())
     assert results["quick"] is True and set(results["figures"]) == set(drawn)
     assert {"date", "machine", "versions", "training", "fid"} <= set(results)
@@ -89,8 +93,9 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
         "old table" not in text and text.startswith("# title") and text.rstrip().endswith("after")
     )
     assert results_table(results) in text
-    # skipped: no conv runs and no latent sizes 4, 16, 32 here
+    # skipped: no conv runs, no latent sizes 4, 16, 32 and no beta runs here
     compared = ("mnist_architectures", "cifar10_architectures", "fid_latent_size")
+    compared += ("rate_distortion",)
     ran = [name for name in STEP_NAMES if name not in compared]
     assert [s["step"] for s in results["report_steps"]] == ran  # all the others, in order
     assert all(s["seconds"] >= 0 for s in results["report_steps"])
@@ -342,3 +347,45 @@ def test_the_fid_study_measures_every_run_and_summarises_each_latent_size(tiny_r
     table = results_table(results)
     assert f"{eight['fid_train']['mean']:.2f} ± {eight['fid_train']['std']:.2f}" in table
     assert "spread over seeds" in table
+
+
+def test_the_kl_weight_study_measures_rate_distortion_and_active_units(tiny_runs, tmp_path):
+    """The rate_distortion step on tiny runs (two weighted, three at beta 1): per run, the rate
+    is the test codes' analytic mean KL and D + R the negative ELBO that evaluate reports; the
+    active units are Burda et al.'s count of those codes; beta 1 summarised over its seeds; the
+    figures; the README table with one row per beta."""
+    from vae_keras import latent, samplers
+    from vae_keras.report import ReportConfig, RunSpec, make_report, results_table
+
+    root, data_dir, runs = tiny_runs
+    mnist = load_dataset("mnist", data_dir)
+    small = {"intermediate_dim": 16, "epochs": 1, "batch_size": 100, "latent_dim": 8}
+    weighted = []
+    for beta in (0.5, 784.0):
+        run_dir = tmp_path / "runs" / f"mnist-latent8-beta{beta:g}"
+        train(RunConfig(beta=beta, **small), mnist, run_dir, verbose=0)
+        weighted.append(RunSpec(run_dir, f"train beta {beta:g}"))
+    ones = ["mnist-latent8", "mnist-latent8-seed1", "mnist-latent8-seed2"]
+    config = ReportConfig(
+        mnist2=[], mnist8=[RunSpec(runs / n, f"train {n}") for n in ones], cifar=None,
+        out_dir=tmp_path / "out", data_dir=str(data_dir), fid_samples=300,
+        only=["rate_distortion"], quick=True, rate=weighted, log=lambda line: None,
+    )  # fmt: skip
+    results = make_report(config)
+    study = results["rate_distortion"]
+    assert [r["beta"] for r in study["runs"]] == [1.0, 1.0, 1.0, 0.5, 784.0]
+    from vae_keras.runs import load_run
+
+    for row in study["runs"]:
+        codes, log_var = samplers.encode(load_run(row["run_dir"]), mnist.x_test)
+        assert row["rate"] == pytest.approx(latent.average_kl(codes, log_var), rel=1e-4)
+        assert row["active_units"] == latent.active_units(codes) and 0 <= row["active_units"] <= 8
+        assert row["distortion"] > 0 and 0 <= row["precision"] <= 1 and row["fid"] > 0
+    assert study["beta1"]["rate"]["n"] == 3
+    assert study["beta1"]["rate"]["mean"] == pytest.approx(
+        np.mean([r["rate"] for r in study["runs"][:3]])
+    )
+    for name in ("rate_distortion", "beta_samples"):
+        assert imread(tmp_path / "out" / f"{name}.png").shape[0] > 300
+    table = results_table(results)
+    assert "| 0.5 | 1 |" in table and "| 784 | 1 |" in table and "| 1 (the slides) | 3 |" in table

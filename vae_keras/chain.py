@@ -22,7 +22,14 @@ from typing import Any
 
 from vae_keras.progress import format_seconds
 from vae_keras.runs import STEP_ENV
-from vae_keras.variants import STUDY_LATENTS, STUDY_SEEDS, study_train_options
+from vae_keras.variants import (
+    RATE_BETAS,
+    RATE_LATENT,
+    STUDY_LATENTS,
+    STUDY_SEEDS,
+    rate_train_options,
+    study_train_options,
+)
 
 #: ``make reproduce``: the six MNIST runs of the FID table, CIFAR-10, the classifier, the
 #: figures (``--verbose 2``: one line per epoch, so that the log stays readable), the latent
@@ -77,6 +84,19 @@ STUDY_STEPS: tuple[tuple[str, ...], ...] = (
         for s in STUDY_SEEDS
     ),
     ("scripts/make_figures.py", "--only", "fid_latent_size", "prior_hole"),
+)
+
+
+#: ``make rate-distortion`` (``scripts/rate_distortion.py``): the latent-8 runs of each KL
+#: weight, the three beta-1 seeds of make reproduce (each returns at once when trained), then
+#: the report's ``rate_distortion`` step.
+RATE_STEPS: tuple[tuple[str, ...], ...] = (
+    *(("scripts/train_mnist.py", *rate_train_options(b), "--verbose", "2") for b in RATE_BETAS),
+    *(
+        ("scripts/train_mnist.py", *study_train_options(RATE_LATENT, s), "--verbose", "2")
+        for s in STUDY_SEEDS
+    ),
+    ("scripts/make_figures.py", "--only", "rate_distortion"),
 )
 
 

@@ -135,6 +135,26 @@ def aggregate_posterior_samples(
     return mean + std * rng.standard_normal(mean.shape), index
 
 
+#: Burda et al.'s threshold: a unit whose posterior mean varies less than this over the data
+#: is inactive (the decoder gets the same value of it whatever the image).
+ACTIVE_THRESHOLD = 0.01
+
+
+def unit_activity(z_mean: np.ndarray) -> np.ndarray:
+    """``A_u = Cov_x(E_{q(z|x)}[z_u])`` per latent unit: the variance over the images of the
+    posterior mean (Burda, Grosse & Salakhutdinov 2016, "Importance Weighted Autoencoders",
+    section 5.2), from the encoder's ``z_mean`` of shape (N, d)."""
+    z_mean = np.asarray(z_mean, dtype=np.float64)
+    if z_mean.ndim != 2 or len(z_mean) < 2:
+        raise ValueError(f"z_mean must be (N, d) with N >= 2, got shape {z_mean.shape}.")
+    return z_mean.var(axis=0, ddof=1)
+
+
+def active_units(z_mean: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> int:
+    """The number of latent units with ``A_u > threshold`` (Burda et al. 2016: 0.01)."""
+    return int((unit_activity(z_mean) > threshold).sum())
+
+
 @dataclass(frozen=True)
 class Surgery:
     """The ELBO surgery's terms (nats) with their Monte Carlo standard errors: ``average_kl``

@@ -99,3 +99,46 @@ def mixture_samples(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def rate_distortion(
+    points: Sequence[Mapping[str, float]],
+    anchor: Mapping[str, float],
+    title: str,
+) -> Figure:
+    """Alemi et al. 2018's plane: each run's distortion D against its rate R (labelled by its
+    KL weight beta), the line D + R = const through ``anchor`` (the slides' run: beta 1), then
+    FID and precision / recall against beta. ``points``: dicts with ``beta``, ``rate``,
+    ``distortion``, ``fid``, ``precision``, ``recall``."""
+    fig, (ax, ax_fid, ax_pr) = plt.subplots(1, 3, figsize=(17, 5.2), layout="constrained")
+    rates = np.array([p["rate"] for p in points])
+    for p in points:
+        ax.scatter(p["rate"], p["distortion"], c="C0" if p["beta"] != 1 else "C3", s=30)
+        ax.annotate(f"β = {p['beta']:g}", (p["rate"], p["distortion"]), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    line = np.linspace(0.0, max(rates.max(), anchor["rate"]) * 1.1, 50)
+    total = anchor["rate"] + anchor["distortion"]
+    ax.plot(line, total - line, "k:", label=f"D + R = {total:.1f} (the slides' β = 1: -ELBO)")
+    ax.set_xlabel("rate R = E KL(q(z|x) || p(z)) (nats)")
+    ax.set_ylabel("distortion D = E[-log p(x|z)] (nats)")
+    ax.set_title("Rate against distortion, MNIST test set")
+    ax.legend(fontsize=8)
+    order = sorted(points, key=lambda p: p["beta"])
+    betas = [p["beta"] for p in order]
+    ax_fid.plot(betas, [p["fid"] for p in order], "o", c="C0")
+    ax_fid.set_xscale("log")
+    ax_fid.set_yscale("log")
+    ax_fid.set_xlabel("KL weight β (log scale)")
+    ax_fid.set_ylabel("pixel FID of 10,000 prior samples (log scale)")
+    ax_fid.set_title("FID against β")
+    ax_pr.plot(betas, [p["precision"] for p in order], "o", c="C2", label="precision")
+    ax_pr.plot(betas, [p["recall"] for p in order], "s", c="C1", label="recall")
+    ax_pr.set_xscale("log")
+    ax_pr.set_xlabel("KL weight β (log scale)")
+    ax_pr.set_ylabel("pixel precision / recall (k = 3)")
+    ax_pr.set_title("Precision and recall against β")
+    ax_pr.legend(fontsize=8)
+    for a in (ax, ax_fid, ax_pr):
+        a.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig

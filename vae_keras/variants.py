@@ -28,6 +28,15 @@ STUDY_LATENTS = (2, 4, 8, 16, 32)
 STUDY_SEEDS = (0, 1, 2)
 #: The study's latent size whose runs the prior-hole step measures beside latent 2 and 8.
 HOLE_STUDY_LATENT = 16
+#: The KL weights of the rate-distortion study (latent 8, seed 0; beta 1 is make reproduce's
+#: three seeds). 784 is the per-pixel mean of the cross-entropy next to the same KL.
+RATE_BETAS = (0.25, 0.5, 2.0, 4.0, 784.0)
+RATE_LATENT = 8
+
+
+def rate_train_options(beta: float) -> tuple[str, ...]:
+    """train_mnist.py's options for one rate-distortion run (its default directory)."""
+    return ("--latent-dim", str(RATE_LATENT), "--beta", f"{beta:g}")
 
 
 def study_run_name(latent_dim: int, seed: int) -> str:

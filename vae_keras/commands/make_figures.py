@@ -184,8 +184,11 @@ def main(argv=None) -> int:
     )
     from vae_keras.variants import (
         HOLE_STUDY_LATENT,
+        RATE_BETAS,
+        RATE_LATENT,
         STUDY_LATENTS,
         STUDY_SEEDS,
+        rate_train_options,
         study_run_name,
         study_train_options,
     )
@@ -194,6 +197,12 @@ def main(argv=None) -> int:
         variant("train_mnist.py", None, study_run_name(d, s), *study_train_options(d, s))
         for d in STUDY_LATENTS
         for s in STUDY_SEEDS
+    ]
+    rate = [
+        variant(
+            "train_mnist.py", None, f"mnist-latent{RATE_LATENT}-beta{b:g}", *rate_train_options(b)
+        )
+        for b in RATE_BETAS
     ]
     latents = [d for d, _ in product(STUDY_LATENTS, STUDY_SEEDS)]  # study's order
     hole = [spec for spec, d in zip(study, latents, strict=True) if d == HOLE_STUDY_LATENT]
@@ -206,6 +215,7 @@ def main(argv=None) -> int:
         cifar_conv=cifar_conv,
         study=study,
         hole=hole,
+        rate=rate,
         out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,

@@ -28,7 +28,7 @@ from typing import Any
 
 from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
-from vae_keras.report import architectures, figures, hole, pipeline, quality, study
+from vae_keras.report import architectures, figures, hole, pipeline, quality, rate, study
 from vae_keras.report.context import (
     CIFAR_FIGURES,
     FID_FIGURES,
@@ -36,6 +36,7 @@ from vae_keras.report.context import (
     HOLE_FIGURES,
     MNIST_FIGURES,
     QUALITY_FIGURES,
+    RATE_FIGURES,
     SLIDES_FID,
     STUDY_FIGURES,
     Report,
@@ -69,6 +70,7 @@ from vae_keras.report.pipeline import (
     hole_runs,
     mnist_comparison_runs,
     quality_runs,
+    rate_runs,
     study_runs,
 )
 from vae_keras.report.records import benchmark_header, environment, package_versions, utc_timestamp
@@ -128,6 +130,15 @@ STEPS: tuple[Step, ...] = (
         study_runs,
         ("mnist",),
         makes_runs="python scripts/fid_latent_size.py",
+    ),
+    Step(
+        "rate_distortion",
+        rate.rate_distortion,
+        RATE_FIGURES,
+        rate_runs,
+        ("mnist",),
+        optional=every_mnist_run,
+        makes_runs="python scripts/rate_distortion.py",
     ),
     Step(
         "mnist_architectures",

@@ -28,12 +28,14 @@ FID_FIGURES = ("fid_mean_variance", "fid_differences")
 QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
 STUDY_FIGURES = ("fid_latent_size",)
 HOLE_FIGURES = ("latent_hole", "mixture_samples")
+RATE_FIGURES = ("rate_distortion", "beta_samples")
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
     *FID_FIGURES,
     *QUALITY_FIGURES,
     *HOLE_FIGURES,
+    *RATE_FIGURES,
     *STUDY_FIGURES,
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
@@ -82,6 +84,8 @@ class ReportConfig:
     #: Runs the prior-hole step measures beside ``mnist2`` and ``mnist8`` where they exist:
     #: the FID study's latent-16 runs.
     hole: Sequence[RunSpec] = ()
+    #: The KL-weight study's runs (latent 8, one per beta of variants.RATE_BETAS).
+    rate: Sequence[RunSpec] = ()
     log: Callable[[str], None] = print
 
 

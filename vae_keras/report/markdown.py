@@ -9,6 +9,7 @@ from typing import Any
 from vae_keras.atomic import write_text_atomic
 from vae_keras.machine import gpu_phrase, machine_line
 from vae_keras.progress import format_seconds
+from vae_keras.report.tables import hole_table, measured_on, rate_table, study_table
 from vae_keras.runs import RunError
 
 README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
@@ -28,6 +29,7 @@ def results_table(results: dict[str, Any]) -> str:
         *study_table(results),
         *quality_table(results),
         *hole_table(results),
+        *rate_table(results),
         *architectures_table(results),
         *steps_table(results),
     ]
@@ -66,7 +68,12 @@ def training_table(results: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     fids = {r["run_dir"]: r["fid"] for r in results.get("fid", {}).get("runs", [])}
+    # the studies' own runs are in their tables (and every run in results.json's "training")
+    studied = {r["run_dir"] for r in results.get("fid_latent_size", {}).get("runs", [])}
+    studied |= {r["run_dir"] for r in results.get("rate_distortion", {}).get("runs", [])}
     for t in results["training"]:
+        if t["run_dir"] in studied and t["run_dir"] not in fids:
+            continue
         fid = fids.get(t["run_dir"])
         beta = t.get("beta", 1.0)  # the KL weight; older records: the slides' 1
         lines.append(
@@ -114,38 +121,6 @@ def likelihood_table(results: dict[str, Any]) -> list[str]:
             f"| `{r['run_dir']}` (latent {r['latent_dim']}) | {r['elbo']:.2f} "
             f"| {r['iw_bound']:.2f} | {cb} | {r['k']} |"
         )
-    return lines
-
-
-def study_table(results: dict[str, Any]) -> list[str]:
-    """The study's README table: one line per latent size."""
-    study = results.get("fid_latent_size")
-    if not study:
-        return []
-    closest = study["closest"]
-    lines = [
-        "",
-        "FID study (`scripts/fid_latent_size.py`): the slides' model against its latent size, "
-        "mean ± std over training seeds (the ± is the spread over seeds):",
-        "",
-        "| latent size | seeds | FID vs test | FID vs train (60,000) "
-        "| ELBO, Bernoulli score | ELBO, continuous Bernoulli |",
-        "|---|---|---|---|---|---|",
-    ]
-
-    def cell(value: dict[str, float], digits: int = 2) -> str:
-        return f"{value['mean']:.{digits}f} ± {value['std']:.{digits}f}"
-
-    for row in study["rows"]:
-        lines.append(
-            f"| {row['latent_dim']} | {len(row['seeds'])} | {cell(row['fid_test'])} "
-            f"| {cell(row['fid_train'])} | {cell(row['elbo'], 1)} | {cell(row['cb_elbo'], 1)} |"
-        )
-    lines += [
-        "",
-        f"Closest to the slides' {study['slides']}: latent {closest['latent_dim']} against the "
-        f"{closest['reference']} set, {closest['mean']:.2f} ± {closest['std']:.2f}.",
-    ]
     return lines
 
 
@@ -202,72 +177,6 @@ def quality_table(results: dict[str, Any]) -> list[str]:
             f"{classifier['epochs']} epochs): test accuracy "
             f"{100 * classifier['test_accuracy']:.2f} %.",
         ]
-    return lines
-
-
-def grid_sentence(grid: dict[str, Any] | None) -> str:
-    """How many of the manifold figure's grid points lie in the hole (or nothing)."""
-    if not grid:
-        return ""
-    n = grid["grid_points_in_hole"]
-    return (
-        f" Of the manifold figure's {grid['grid_points']} grid points, {n} "
-        f"{'lies' if n == 1 else 'lie'} where q(z) < p(z) / {grid['hole_ratio']:g} "
-        f"({grid['run_dir']})."
-    )
-
-
-def hole_table(results: dict[str, Any]) -> list[str]:
-    """The prior hole: the ELBO surgery's terms per latent size, then prior against mixture
-    samples in each feature space (mean ± std over training seeds)."""
-    hole = results.get("prior_hole")
-    if not hole:
-        return []
-
-    def cell(value: dict[str, float], digits: int = 2, scale: float = 1.0) -> str:
-        return f"{scale * value['mean']:.{digits}f} ± {scale * value['std']:.{digits}f}"
-
-    def pair(both, metric: str, digits: int = 2, scale: float = 1.0) -> str:
-        return " → ".join(cell(q[metric], digits, scale) for q in both)
-
-    rows = hole["summary"]
-    lines = [
-        "",
-        f"The prior hole{measured_on(results, 'prior_hole')}: the ELBO surgery (Hoffman & "
-        "Johnson 2016) of the training codes, average KL = I(n; z) + KL(q(z) ‖ p(z)), where the "
-        f"mutual information is at most log N = {rows[0]['log_n']:.2f} nats; and the held-out "
-        "log-density of the test codes (nats per image) under the prior and under the mixture "
-        "that EM fitted to the training codes (`vae_keras/samplers.py`). Mean ± std over "
-        f"training seeds.{grid_sentence(hole.get('grid'))}",
-        "",
-        "| latent size | runs | average KL | I(n; z) | KL(q(z) ‖ p(z)) | mixture K "
-        "| log p(test codes) | log q_K(test codes) | EM, all K (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        held = row["held_out_log_density"]
-        lines.append(
-            f"| {row['latent_dim']} | {row['runs']} | {cell(row['average_kl'])} "
-            f"| {cell(row['mutual_information'])} | {cell(row['marginal_kl'])} "
-            f"| {', '.join(map(str, row['k']))} | {cell(held['prior'])} | {cell(held['gmm'])} "
-            f"| {cell(row['mixture_seconds'], 0)} |"
-        )
-    lines += [
-        "",
-        "Decoding z from N(0, I) (the slides') → from the mixture, against the MNIST test set "
-        "(mean ± std over training seeds; KID x 1000):",
-        "",
-        "| latent size | features | FID | KID x 1000 | precision | recall |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        for space in row["prior"]:
-            both = (row["prior"][space], row["gmm"][space])
-            lines.append(
-                f"| {row['latent_dim']} | {space} | {pair(both, 'fid')} "
-                f"| {pair(both, 'kid', 2, 1000)} | {pair(both, 'precision', 3)} "
-                f"| {pair(both, 'recall', 3)} |"
-            )
     return lines
 
 
@@ -352,13 +261,6 @@ def steps_table(results: dict[str, Any]) -> list[str]:
             + ".",
         ]
     return lines
-
-
-def measured_on(results: dict[str, Any], step: str) -> str:
-    """`` (measured 2026-11-23)`` for what an earlier report's ``step`` wrote, else ``""``."""
-    dates = [s.get("date") for s in results.get("report_steps", []) if s["step"] == step]
-    date = (dates[0] if dates and dates[0] else results["date"])[:10]
-    return "" if date == results["date"][:10] else f" (measured {date})"
 
 
 def replace_block(path: str | os.PathLike, start: str, end: str, text: str) -> None:

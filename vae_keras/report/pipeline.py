@@ -63,6 +63,10 @@ def quality_runs(config: ReportConfig) -> list[RunSpec]:
     return [*config.mnist2, *config.mnist8, config.classifier]
 
 
+def rate_runs(config: ReportConfig) -> list[RunSpec]:
+    return [*config.mnist8[:1], *config.rate]
+
+
 def hole_runs(config: ReportConfig) -> list[RunSpec]:
     """What the prior-hole step uses where it exists: the other seeds' latent-2 and latent-8
     runs, the study's latent-16 runs, the classifier (without it: pixels only)."""
@@ -180,6 +184,7 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
         *cifar_comparison_runs(config),
         *study_runs(config),
         *hole_runs(config),
+        *config.rate,
     ]
     return Plan(steps, skipped, datasets, runs, known)
 
