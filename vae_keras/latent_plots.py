@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from vae_keras.plots import _ellipse, _show, tile
 
@@ -105,11 +106,13 @@ def rate_distortion(
     points: Sequence[Mapping[str, float]],
     anchor: Mapping[str, float],
     title: str,
+    reference_fid: float | None = None,
 ) -> Figure:
     """Alemi et al. 2018's plane: each run's distortion D against its rate R (labelled by its
     KL weight beta), the line D + R = const through ``anchor`` (the slides' run: beta 1), then
     FID and precision / recall against beta. ``points``: dicts with ``beta``, ``rate``,
-    ``distortion``, ``fid``, ``precision``, ``recall``."""
+    ``distortion``, ``fid``, ``precision``, ``recall``; ``reference_fid`` (the slides' 8.04)
+    is drawn as a dotted line."""
     fig, (ax, ax_fid, ax_pr) = plt.subplots(1, 3, figsize=(17, 5.2), layout="constrained")
     rates = np.array([p["rate"] for p in points])
     for p in points:
@@ -125,9 +128,14 @@ def rate_distortion(
     ax.legend(fontsize=8)
     order = sorted(points, key=lambda p: p["beta"])
     betas = [p["beta"] for p in order]
-    ax_fid.plot(betas, [p["fid"] for p in order], "o", c="C0")
+    ax_fid.plot(betas, [p["fid"] for p in order], "o", c="C0", label="ours (one run per β)")
+    if reference_fid is not None:
+        ax_fid.axhline(reference_fid, ls=":", c="k", label=f"the slides' FID ({reference_fid})")
+    ax_fid.legend(fontsize=8)
     ax_fid.set_xscale("log")
     ax_fid.set_yscale("log")
+    ax_fid.yaxis.set_major_formatter(ScalarFormatter())
+    ax_fid.yaxis.set_minor_formatter(ScalarFormatter())
     ax_fid.set_xlabel("KL weight β (log scale)")
     ax_fid.set_ylabel("pixel FID of 10,000 prior samples (log scale)")
     ax_fid.set_title("FID against β")

@@ -17,7 +17,7 @@ import numpy as np
 
 from vae_keras import evaluation, latent, latent_plots, plots, samplers
 from vae_keras.features import pixel_features
-from vae_keras.report.context import Report, wants
+from vae_keras.report.context import SLIDES_FID, Report, wants
 from vae_keras.report.records import mean_std
 
 
@@ -77,6 +77,7 @@ def rate_distortion(r: Report) -> None:
                 [row for row, _ in shown],
                 ones[0],
                 "The slides' latent-8 VAE trained with its KL term weighted by β",
+                SLIDES_FID,
             ),
             "rate against distortion on MNIST test, FID, precision and recall against beta",
         )

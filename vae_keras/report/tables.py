@@ -155,8 +155,9 @@ def chain_time(chain: dict[str, Any] | None, command: str) -> str:
     from vae_keras.progress import format_seconds
 
     return (
-        f" `{command}` took {format_seconds(chain['total_seconds'])} ({chain['date'][:10]}, "
-        "set-up excluded; each step in results.json)."
+        f" The last `{command}` took {format_seconds(chain['total_seconds'])} "
+        f"({chain['date'][:10]}, set-up excluded; a run it finds trained returns at once; "
+        "each step in results.json)."
     )
 
 
