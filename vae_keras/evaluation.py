@@ -86,7 +86,10 @@ def reconstruct(run: LoadedRun, x: np.ndarray, seed: int = 0) -> np.ndarray:
     """
     state = run.models.seed_generator.state
     state.assign(np.asarray([seed, 0], dtype=state.dtype))
-    return np.asarray(run.models.vae.predict(x, batch_size=1000, verbose=0))
+    # called, not predict()ed: a predict per model traces a TensorFlow function each time
+    vae = run.models.vae
+    batches = [vae(x[i : i + 1000], training=False) for i in range(0, len(x), 1000)]
+    return np.concatenate([keras.ops.convert_to_numpy(b) for b in batches])
 
 
 def as_images(flat: np.ndarray, image_shape: tuple[int, ...]) -> np.ndarray:
