@@ -28,11 +28,10 @@ def measure(r: Report, run, reference) -> dict[str, Any]:
     x = r.mnist.x_test
     scores = run.models.vae.evaluate(x, batch_size=1000, verbose=0, return_dict=True)
     codes, _ = samplers.encode(run, x)
-    samples = np.asarray(
-        pixel_features(evaluation.as_images(r.prior_samples(run), r.mnist.image_shape))
-    )
-    quality = sample_quality(samples.astype(np.float64), reference, ("fid", "precision", "recall"),
-                             seed=r.config.fid_seed)  # fmt: skip
+    images = evaluation.as_images(r.prior_samples(run), r.mnist.image_shape)
+    features = np.asarray(pixel_features(images), np.float64)
+    metrics = ("fid", "precision", "recall")
+    quality = sample_quality(features, reference, metrics, seed=r.config.fid_seed)
     return {
         "run_dir": str(run.run_dir),
         "beta": run.config.beta,
