@@ -242,20 +242,25 @@ def test_stacked_batches_are_the_shuffled_batches_stacked():
 
 
 def test_fused_steps_train_exactly_as_one_step_per_call(tiny_dataset_module, tmp_path):
-    """Same batches, same noise, same updates: the same history and number of steps."""
+    """Same batches, same noise, same updates: the same history and number of steps; with a
+    KL weight of 2, the loss is the weighted sum on both paths and the metrics unweighted."""
     full = tiny_dataset_module
     # 6 full batches of 64 and one of 36 per epoch: stacks of 3, 3 and the last batch alone
     ds = replace(full, x_train=full.x_train[:420], y_train=full.y_train[:420])
     results = {}
     for fused in (True, False):
         options = replace(EXACT, steps_per_execution=3, fuse_steps=fused)
-        history = train(CONFIG, ds, tmp_path / str(fused), verbose=0, options=options)
+        history = train(replace(CONFIG, beta=2.0), ds, tmp_path / str(fused), verbose=0,
+                        options=options)  # fmt: skip
         iterations = int(load_run(tmp_path / str(fused)).models.vae.optimizer.iterations)
         results[fused] = history, iterations
     (fused, fused_steps), (plain, plain_steps) = results[True], results[False]
     assert fused_steps == plain_steps == CONFIG.epochs * math.ceil(len(ds.x_train) / 64)
     for key in ("loss", "reconstruction_loss", "kl_loss", "val_loss"):
         assert [r[key] for r in fused] == pytest.approx([r[key] for r in plain], rel=1e-5)
+    for row in fused:
+        weighted = row["reconstruction_loss"] + 2 * row["kl_loss"]
+        assert row["loss"] == pytest.approx(weighted, rel=1e-4)
 
 
 def test_no_training_pipeline_starts_the_autotuning_thread(tiny_dataset_module):

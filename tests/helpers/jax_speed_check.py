@@ -31,7 +31,9 @@ from vae_keras.training import TrainOptions, fast_path, train  # noqa: E402
 assert keras.backend.backend() == "jax"
 out = {"backend": "jax"}
 ds = synthetic_dataset(520, 130)  # 8 full batches of 64 and one of 8; validation 2 + 1 of 2
-config = RunConfig(original_dim=784, intermediate_dim=32, latent_dim=2, epochs=3, batch_size=64)
+# a KL weight of 2: the fast path trains the weighted loss and reports the unweighted terms
+config = RunConfig(original_dim=784, intermediate_dim=32, latent_dim=2, epochs=3, batch_size=64,
+                   beta=2.0)  # fmt: skip
 fused, keras_loop = TrainOptions(steps_per_execution=4), TrainOptions(fuse_steps=False)
 assert fast_path(fused) is jax_speed and fast_path(keras_loop) is None
 assert fast_path(replace(fused, jit_compile=False)) is None  # Keras's eager step: its own loop
@@ -49,6 +51,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 worst = max(worst, abs(a[key] - b[key]) / abs(b[key]))
     assert worst < 1e-4, worst
     out["largest_relative_difference"] = worst
+    for row in histories["fused"]:
+        assert abs(row["loss"] - (row["reconstruction_loss"] + 2 * row["kl_loss"])) < 1e-3 * row[
+            "loss"], row  # fmt: skip
 
     # an interrupted fused run resumes to the uninterrupted history, exactly
     try:
