@@ -10,6 +10,7 @@ the others, ending with the command that trains each missing run:
   python scripts/train_cifar10.py --architecture conv --likelihood gaussian
                                                                (CIFAR-10: conv Gaussian vs dense)
   python scripts/fid_latent_size.py                            (the FID study: 15 runs, d = 2..32)
+  python scripts/rate_distortion.py                            (the KL weight: beta 0.25 to 784)
 
 --only draws just the named figures or steps and needs only their runs (a missing
 one is then an error, before anything is written). results.json keeps what earlier
