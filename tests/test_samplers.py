@@ -11,7 +11,7 @@ from conftest import run_script, write_npz
 from scipy.stats import multivariate_normal
 
 from vae_keras import evaluation, samplers
-from vae_keras.background.em import GMM, sample_gmm
+from vae_keras.background.em import GMM, log_density, sample_gmm
 from vae_keras.commands import compute_fid
 from vae_keras.data import load_dataset
 from vae_keras.runs import MIXTURE_FILE, RunConfig, is_run_file, load_run
@@ -59,7 +59,7 @@ def test_mixture_draws_have_the_mixture_s_moments():
         assert np.allclose(np.cov(x[z == k], rowvar=False), THREE.sigma[k], atol=0.05)
 
 
-def test_mixture_log_density_is_the_weighted_sum_of_gaussian_densities():
+def test_the_mixture_log_density_is_the_weighted_sum_of_gaussian_densities():
     z = np.random.default_rng(0).normal(size=(50, 2)) * 4
     expected = np.log(
         sum(
@@ -67,7 +67,7 @@ def test_mixture_log_density_is_the_weighted_sum_of_gaussian_densities():
             for t, m, s in zip(THREE.tau, THREE.mu, THREE.sigma, strict=True)
         )
     )
-    assert np.allclose(samplers.mixture_log_density(z, THREE), expected, atol=1e-10)
+    assert np.allclose(log_density(z, THREE), expected, atol=1e-10)
 
 
 def test_the_held_out_likelihood_picks_the_true_number_of_components():
@@ -77,7 +77,7 @@ def test_the_held_out_likelihood_picks_the_true_number_of_components():
     train_codes, _ = sample_gmm(THREE, 4000, seed=2)
     test_codes, _ = sample_gmm(THREE, 2000, seed=3)
     mixture = samplers.fit_latent_mixture(train_codes, test_codes, components=(1, 3))
-    truth = samplers.mixture_log_density(test_codes, THREE).mean()
+    truth = log_density(test_codes, THREE).mean()
     assert mixture.k == 3 and mixture.held_out[3] > mixture.held_out[1] + 1.0
     assert abs(mixture.held_out[3] - truth) < 0.02
     prior = multivariate_normal(np.zeros(2), np.eye(2)).logpdf(test_codes).mean()

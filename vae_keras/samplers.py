@@ -33,10 +33,9 @@ from typing import Any
 
 import numpy as np
 from keras import ops
-from scipy.special import logsumexp
 
 from vae_keras.atomic import atomic_path
-from vae_keras.background.em import GMM, fit_gmm, joint_log_densities, sample_gmm
+from vae_keras.background.em import GMM, fit_gmm, log_density, sample_gmm
 from vae_keras.errors import UserError
 from vae_keras.latent import log_prior
 from vae_keras.likelihood import posterior_model
@@ -87,11 +86,6 @@ def encode(run: LoadedRun, x: np.ndarray, batch_size: int = 2000) -> tuple[np.nd
     return mean.astype(np.float64), log_var.astype(np.float64)
 
 
-def mixture_log_density(z: np.ndarray, params: GMM) -> np.ndarray:
-    """Per row, ``log sum_k tau_k N(z; mu_k, Sigma_k)``."""
-    return logsumexp(joint_log_densities(np.asarray(z, np.float64), params), axis=1)
-
-
 @dataclass(frozen=True)
 class LatentMixture:
     """The chosen mixture and how it was chosen: the held-out log-density of the test codes
@@ -135,7 +129,7 @@ def fit_latent_mixture(
     for k in usable:
         fit = fit_gmm(train, k, MIXTURE_ITERATIONS, MIXTURE_TOL, seed, reg=MIXTURE_REG)
         fits[k], iterations[k] = fit.params, len(fit.log_likelihoods) - 1
-        held_out[k] = float(mixture_log_density(test_codes, fit.params).mean())
+        held_out[k] = float(log_density(test_codes, fit.params).mean())
     best = max(usable, key=lambda k: (held_out[k], -k))
     return LatentMixture(
         params=fits[best],

@@ -60,9 +60,14 @@ def joint_log_densities(x: np.ndarray, params: GMM) -> np.ndarray:
     )
 
 
+def log_density(x: np.ndarray, params: GMM) -> np.ndarray:
+    """Per row, the mixture's ``log p(x_i | theta) = log sum_k tau_k N(x_i; mu_k, Sigma_k)``."""
+    return logsumexp(joint_log_densities(np.asarray(x, np.float64), params), axis=1)
+
+
 def log_likelihood(x: np.ndarray, params: GMM) -> float:
     """``log p(X | theta) = sum_i log sum_k tau_k N(x_i; mu_k, Sigma_k)``."""
-    return float(logsumexp(joint_log_densities(x, params), axis=1).sum())
+    return float(log_density(x, params).sum())
 
 
 def e_step(x: np.ndarray, params: GMM) -> tuple[np.ndarray, float]:

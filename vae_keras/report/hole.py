@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vae_keras import evaluation, latent, latent_plots, samplers
+from vae_keras.background.em import log_density
 from vae_keras.features import pixel_features
 from vae_keras.progress import Progress
 from vae_keras.report.context import Report, wants
@@ -142,7 +143,7 @@ def hole_figure(r: Report, run) -> dict[str, Any]:
     )
     in_hole = int((log_ratio < -np.log(HOLE_RATIO)).sum())
     log_q = latent.log_aggregate_posterior(plane, train_mean, train_log_var)
-    log_mixture = samplers.mixture_log_density(plane, mixture.params)
+    log_mixture = log_density(plane, mixture.params)
     densities = {
         "log p(z) = log N(z; 0, I): the prior the slides decode": latent.log_prior(plane),
         f"log q(z): the aggregate posterior of {len(train_mean)} training codes": log_q,
