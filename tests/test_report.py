@@ -389,3 +389,20 @@ def test_the_kl_weight_study_measures_rate_distortion_and_active_units(tiny_runs
         assert imread(tmp_path / "out" / f"{name}.png").shape[0] > 300
     table = results_table(results)
     assert "| 0.5 | 1 |" in table and "| 784 | 1 |" in table and "| 1 (the slides) | 3 |" in table
+
+
+def test_naming_a_step_in_only_asks_for_its_figures_and_a_figure_for_itself():
+    """--only sample_quality draws both of that step's figures; --only fid_sample_size, one;
+    without --only nothing changes."""
+    from vae_keras.report import STEPS, ReportConfig
+    from vae_keras.report.pipeline import with_named_steps_figures
+
+    def only(*names):
+        config = ReportConfig(mnist2=[], mnist8=[], cifar=None, out_dir=Path("."), only=names)
+        return with_named_steps_figures(config, STEPS).only
+
+    assert only("sample_quality") == ["sample_quality", "fid_sample_size", "mnist_class_coverage"]
+    assert only("fid_sample_size") == ["fid_sample_size"]
+    assert only("prior_hole", "latent_hole") == ["prior_hole", "latent_hole", "mixture_samples"]
+    none = ReportConfig(mnist2=[], mnist8=[], cifar=None, out_dir=Path("."))
+    assert with_named_steps_figures(none, STEPS) is none

@@ -12,9 +12,10 @@ the others, ending with the command that trains each missing run:
   python scripts/fid_latent_size.py                            (the FID study: 15 runs, d = 2..32)
   python scripts/rate_distortion.py                            (the KL weight: beta 0.25 to 784)
 
---only draws just the named figures or steps and needs only their runs (a missing
-one is then an error, before anything is written). results.json keeps what earlier
-reports measured in the steps that did not run now, each step dated. --quick draws
+--only draws just the named figures or steps (a step: every figure it draws) and needs
+only their runs (a missing one is then an error, before anything is written).
+results.json keeps what earlier reports measured in the steps that did not run now, each
+step dated. --quick draws
 the same files with fewer samples into runs/figures-quick/ (a fast check: it never
 touches figures/, its results.json or the README).
 """
@@ -83,8 +84,9 @@ def main(argv=None) -> int:
         "--only",
         nargs="+",
         default=None,
-        help="run only these steps: figure names, or fid, fid_maps, sample_quality, likelihood, "
-        "mnist_architectures, fid_latent_size",
+        help="run only these steps: figure names, or step names (a step draws all its figures): "
+        "fid, fid_maps, sample_quality, likelihood, prior_hole, mnist_architectures, "
+        "fid_latent_size",
     )
     parser.add_argument("--data-dir", default=None, help="folder holding mnist.npz and cifar10.npz")
     parser.add_argument(

@@ -223,9 +223,8 @@ def prior_hole(r: Report) -> None:
     for i, run in enumerate(runs, 1):
         rows.append(surgery_row(r, run, spaces, references))
         progress.update(i)
-    named = config.only is not None and "prior_hole" in config.only  # the step: its figures too
-    hole = hole_figure(r, r.runs2[0]) if named or wants(config, "latent_hole") else None
-    if named or wants(config, "mixture_samples"):
+    hole = hole_figure(r, r.runs2[0]) if wants(config, "latent_hole") else None
+    if wants(config, "mixture_samples"):
         samples_figure(r, r.runs8[0], r.runs2[0])
     r.results["prior_hole"] = {
         "protocol": (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,9 +189,19 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
     return Plan(steps, skipped, datasets, runs, known)
 
 
+def with_named_steps_figures(config: ReportConfig, steps: Sequence[Step]) -> ReportConfig:
+    """``config`` whose ``only`` also lists the figures of every step it names: naming a step
+    in ``--only`` asks for all that the step draws (figure names select one figure)."""
+    if config.only is None:
+        return config
+    named = [f for step in steps if step.name in config.only for f in step.figures]
+    return replace(config, only=list(dict.fromkeys([*config.only, *named])))
+
+
 def make_report(config: ReportConfig, steps: Sequence[Step]) -> dict[str, Any]:
     """Run every wanted step of ``steps`` that can run, in order, timed; write results.json
     (merged with what earlier reports measured) and the README table; say what was skipped."""
+    config = with_named_steps_figures(config, steps)
     plan = plan_report(config, steps)
     r = Report(
         config=config,

@@ -68,8 +68,7 @@ def rate_distortion(r: Report) -> None:
         ((row, run) for row, run in measured if row["beta"] != 1.0 or row is ones[0]),
         key=lambda pair: pair[0]["beta"],
     )
-    named = r.config.only is not None and "rate_distortion" in r.config.only
-    if named or wants(r.config, "rate_distortion"):
+    if wants(r.config, "rate_distortion"):
         r.save(
             "rate_distortion",
             latent_plots.rate_distortion(
@@ -80,7 +79,7 @@ def rate_distortion(r: Report) -> None:
             ),
             "rate against distortion on MNIST test, FID, precision and recall against beta",
         )
-    if named or wants(r.config, "beta_samples"):
+    if wants(r.config, "beta_samples"):
         x = r.mnist.x_test[:10]
         images: dict[str, np.ndarray] = {"MNIST test images": x}
         for row, run in shown:
