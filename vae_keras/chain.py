@@ -296,6 +296,22 @@ def add_chain_options(parser) -> None:
     )
 
 
+def study_main(argv, description: str, steps: Sequence[Sequence[str]], key: str) -> int:
+    """The ``main`` of a study's script (``make fid-study``, ``make rate-distortion``): the
+    chain options, then :func:`run_and_record` of ``steps`` into results.json's ``key``."""
+    import argparse
+
+    from vae_keras.report import chosen_readme
+
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_chain_options(parser)
+    args = parser.parse_args(argv)
+    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
+    return run_and_record(steps, key, *paths, list_only=args.list)
+
+
 def recorded_seconds(path: Path) -> float | None:
     """The set-up's seconds that `make venv` wrote, or None (unknown) if absent or unreadable."""
     try:

@@ -12,21 +12,7 @@ table; the wall time of each step goes into results.json ("rate_study"). `make
 rate-distortion` runs it.
 """
 
-import argparse
-from pathlib import Path
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    from vae_keras.chain import add_chain_options
+    from vae_keras.chain import RATE_STEPS, study_main
 
-    add_chain_options(parser)
-    args = parser.parse_args(argv)
-
-    from vae_keras.chain import RATE_STEPS, run_and_record
-    from vae_keras.report import chosen_readme
-
-    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
-    return run_and_record(RATE_STEPS, "rate_study", *paths, list_only=args.list)
+    return study_main(argv, __doc__, RATE_STEPS, "rate_study")
