@@ -161,11 +161,15 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
     args = [
         p
         for r in every_report.values()
-        for run, expected in (("full", "expected.npz"), ("variant", "expected-variant.npz"))
+        for run, expected in (
+            ("full", "expected.npz"),
+            ("variant", "expected-variant.npz"),
+            ("conditional", "expected-conditional.npz"),
+        )
         for p in (r["folder"] / run, r["folder"] / expected)
     ]
     out = run_on(loader, LOADER, *args)
-    assert len(out["runs"]) == 2 * len(MODULES)  # dense Bernoulli and conv Gaussian, each
+    assert len(out["runs"]) == 3 * len(MODULES)  # dense Bernoulli, conv Gaussian, conditional
     for written, run in out["runs"].items():
         assert run["generator"] < 1e-5 and run["encoder"] < 1e-5, written  # float32 rounding
         assert run["vae_class"] == "VAE"
@@ -175,6 +179,23 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
             assert run["vae_jit_compile"] is False, written
         assert {"z", "vae_loss", "decoder_mean"} <= set(run["vae_layers"])
         assert run["vae_output_in_unit_interval"]
+        if written.endswith("conditional"):  # its generator takes (z, label) by name
+            assert run["generator_inputs"] == ["decoder_input", "label_input"], written
+
+
+def test_a_conditional_vae_trains_alike_on_both_paths_and_depends_on_its_label(report):
+    """--conditional: the fast path (fused steps on TensorFlow and JAX) and Keras's loop give
+    the same history; the loss falls and is its two parts; every one of 16 decoded images
+    changes when its label does (by more than float32 rounding), and so do the codes."""
+    fast, loop = report["conditional_history"], report["conditional_loop_history"]
+    for a, b in zip(fast, loop, strict=True):
+        for key in ("loss", "val_loss", "reconstruction_loss", "kl_loss"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4), key
+    assert fast[-1]["loss"] < fast[0]["loss"]
+    for row in fast:
+        assert row["loss"] == pytest.approx(row["reconstruction_loss"] + row["kl_loss"], rel=1e-4)
+    assert report["conditional_label_changes_image"] > 1e-6
+    assert report["conditional_label_changes_code"] > 1e-4
 
 
 @pytest.mark.slow

@@ -296,8 +296,12 @@ def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
     (tmp_path / "test_a.py").write_text('"""Pins the KL |x| to\nits closed form.\n\nMore."""\n')
     (tmp_path / "test_b.py").write_text('"""Runs slowly."""\n')
     old = {"suite": "fast", "date": "2026-12-01", "cpu": {"model": "old"}, "files": {}}
-    fast = {"suite": "fast", "date": "2026-12-06", "cpu": {"model": "Xeon"},
-            "files": {"tests/test_a.py": 14.4}}
+    fast = {
+        "suite": "fast",
+        "date": "2026-12-06",
+        "cpu": {"model": "Xeon"},
+        "files": {"tests/test_a.py": 14.4},
+    }
     slow = {"suite": "slow", "date": "2026-12-05", "cpu": {"model": "EPYC"},
             "files": {"tests/test_b.py": 99.6}}  # fmt: skip
     lines = bench.file_table([fast, old, slow], tmp_path).splitlines()

@@ -60,15 +60,20 @@ def channels_last(image_shape: tuple[int, ...]) -> tuple[int, int, int]:
     return tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)
 
 
-def encoder_body(architecture: str, inputs, image_shape: tuple[int, ...], intermediate_dim: int):
+def encoder_body(
+    architecture: str, inputs, image_shape: tuple[int, ...], intermediate_dim: int, labels=None
+):
     """The encoder up to (not including) the ``z_mean`` / ``z_log_var`` heads.
 
     ``dense``, slide "Encoder"::
 
         h = Dense(intermediate_dim, activation='relu')(x)
+
+    ``labels`` (a conditional VAE's one-hot input, or None) join the input of that Dense
+    layer, ``encoder_h``: the image itself (dense) or its flattened convolution features (conv).
     """
     if architecture == "dense":
-        return layers.Dense(intermediate_dim, activation="relu", name="encoder_h")(inputs)
+        return _encoder_h(intermediate_dim, inputs, labels)
     h = layers.Reshape(channels_last(image_shape), name="encoder_image")(inputs)
     h = layers.Conv2D(
         CONV_FILTERS, 3, strides=2, padding="same", activation="relu", name="encoder_conv1"
@@ -77,6 +82,12 @@ def encoder_body(architecture: str, inputs, image_shape: tuple[int, ...], interm
         2 * CONV_FILTERS, 3, strides=2, padding="same", activation="relu", name="encoder_conv2"
     )(h)
     h = layers.Flatten(name="encoder_flat")(h)
+    return _encoder_h(intermediate_dim, h, labels)
+
+
+def _encoder_h(intermediate_dim: int, h, labels):
+    if labels is not None:
+        h = layers.Concatenate(name="encoder_condition")([h, labels])
     return layers.Dense(intermediate_dim, activation="relu", name="encoder_h")(h)
 
 

@@ -25,18 +25,35 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng((seed, epoch)).permutation(n)
 
 
+def num_examples(x: np.ndarray | dict[str, np.ndarray]) -> int:
+    """The examples in a model's inputs: an array, or a conditional model's dict of arrays."""
+    return len(next(iter(x.values())) if isinstance(x, dict) else x)
+
+
+def take(x: np.ndarray | dict[str, np.ndarray], indices: np.ndarray):
+    """The rows ``indices`` of an array, or of each array of a dict of inputs."""
+    return {k: v[indices] for k, v in x.items()} if isinstance(x, dict) else x[indices]
+
+
 def seeded_batches(
-    x: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
-) -> Iterator[np.ndarray]:
+    x: np.ndarray | dict[str, np.ndarray],
+    batch_size: int,
+    seed: int,
+    first_epoch: int,
+    last_epoch: int,
+) -> Iterator[tuple]:
     """The batches of epochs ``first_epoch .. last_epoch - 1``, in :func:`epoch_order`.
 
-    Each epoch ends with its own (possibly smaller) last batch, as ``fit`` on
-    arrays does. Each element is a 1-tuple ``(inputs,)``: the model has no targets.
+    ``x`` is the model's inputs: an array, or a conditional model's dict of arrays (images
+    and one-hot labels, batched together). Each epoch ends with its own (possibly smaller)
+    last batch, as ``fit`` on arrays does. Each element is a 1-tuple ``(inputs,)``: the model
+    has no targets.
     """
+    n = num_examples(x)
     for epoch in range(first_epoch, last_epoch):
-        order = epoch_order(len(x), seed, epoch)
-        for start in range(0, len(x), batch_size):
-            yield (x[order[start : start + batch_size]],)
+        order = epoch_order(n, seed, epoch)
+        for start in range(0, n, batch_size):
+            yield (take(x, order[start : start + batch_size]),)
 
 
 def aligned_steps_per_execution(requested: int, steps: int) -> int:

@@ -23,10 +23,12 @@ from typing import Any
 from vae_keras.progress import format_seconds
 from vae_keras.runs import STEP_ENV
 from vae_keras.variants import (
+    CONDITIONAL_LATENT,
     RATE_BETAS,
     RATE_LATENT,
     STUDY_LATENTS,
     STUDY_SEEDS,
+    conditional_train_options,
     rate_train_options,
     study_train_options,
 )
@@ -97,6 +99,22 @@ RATE_STEPS: tuple[tuple[str, ...], ...] = (
         for s in STUDY_SEEDS
     ),
     ("scripts/make_figures.py", "--only", "rate_distortion"),
+)
+
+
+#: ``make conditional`` (``scripts/conditional.py``): the conditional latent-8 runs and make
+#: reproduce's unconditional latent-8 runs (each returns at once when trained), then the
+#: report's ``conditional`` step, which also needs make reproduce's digit classifier.
+CONDITIONAL_STEPS: tuple[tuple[str, ...], ...] = (
+    *(
+        ("scripts/train_mnist.py", *conditional_train_options(s), "--verbose", "2")
+        for s in STUDY_SEEDS
+    ),  # fmt: skip
+    *(
+        ("scripts/train_mnist.py", *study_train_options(CONDITIONAL_LATENT, s), "--verbose", "2")
+        for s in STUDY_SEEDS
+    ),
+    ("scripts/make_figures.py", "--only", "conditional"),
 )
 
 

@@ -171,6 +171,13 @@ def add_model_options(parser: argparse.ArgumentParser, defaults: RunConfig) -> N
         "loss; the metrics report the unweighted terms); the run's directory gets -beta<B>",
     )
     parser.add_argument(
+        "--conditional",
+        action="store_true",
+        help="a conditional VAE (Sohn et al. 2015): the one-hot label joins the encoder's input "
+        "and z before the decoder, so samples can be asked for a class; the run's directory "
+        "gets -cond",
+    )
+    parser.add_argument(
         "--precision",
         default=defaults.precision,
         choices=PRECISIONS,
@@ -204,8 +211,9 @@ def add_run_options(parser: argparse.ArgumentParser, defaults: RunConfig, defaul
     parser.add_argument(
         "--out",
         default=None,
-        help=f"run directory (default {default_out}, plus -conv, -gaussian, -bf16, -seed{{seed}} "
-        "for another architecture, likelihood, precision or seed)",
+        help=f"run directory (default {default_out}, plus -conv, -gaussian, -bf16, -beta<B>, "
+        "-cond, -seed{{seed}} for another architecture, likelihood, precision, KL weight, "
+        "a conditional VAE or seed)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -271,10 +279,12 @@ def default_run_dir(
     likelihood: str = "bernoulli",
     precision: str = "float32",
     beta: float = 1.0,
+    conditional: bool = False,
 ) -> str:
     """``runs/mnist-latent8`` for the slides' model and seed 0; then ``-conv``, ``-gaussian``,
-    ``-bf16``, ``-beta4`` and ``-seed1`` for another architecture, likelihood, precision, KL
-    weight or seed (``runs/mnist-latent2-conv``, ``runs/mnist-latent8-beta0.25-seed1``)."""
+    ``-bf16``, ``-beta4``, ``-cond`` and ``-seed1`` for another architecture, likelihood,
+    precision, KL weight, a conditional VAE or another seed (``runs/mnist-latent2-conv``,
+    ``runs/mnist-latent8-beta0.25-seed1``, ``runs/mnist-latent8-cond-seed2``)."""
     out = template.format(latent_dim=latent_dim)
     if architecture != "dense":
         out += f"-{architecture}"
@@ -284,6 +294,8 @@ def default_run_dir(
         out += "-bf16"
     if beta != 1.0:
         out += f"-beta{beta:g}"
+    if conditional:
+        out += "-cond"
     return out if seed == 0 else f"{out}-seed{seed}"
 
 
@@ -304,6 +316,7 @@ def run_training(args: argparse.Namespace) -> int:
             args.likelihood,
             args.precision,
             args.beta,
+            args.conditional,
         )
     )
     problem = writable_dir_problem(out)
@@ -361,6 +374,7 @@ def train_locked(args: argparse.Namespace, dataset: Dataset, out: Path, options)
         likelihood=args.likelihood,
         precision=args.precision,
         beta=args.beta,
+        conditional=args.conditional,
     )
     print(f"Data: {dataset.source} ({len(dataset.x_train)} train / {len(dataset.x_test)} test)")
     print(describe_devices())

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from vae_keras.data import Dataset
+from vae_keras.batching import take
+from vae_keras.conditioning import encoder_inputs, frequency_labels, generator_inputs
+from vae_keras.data import Dataset, load_dataset
 from vae_keras.features import FeatureExtractor, pixel_features
 from vae_keras.fid import Statistics, fid_from_statistics, statistics_of_images
 from vae_keras.runs import LoadedRun
@@ -37,17 +39,32 @@ def iter_samples(
     batch_size: int = 2000,
     sampler: str = "prior",
     data_dir: str | None = None,
+    labels: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """Batches of decoded samples ``generator(z)``, flat, values in [0, 1].
 
     ``z`` comes from ``sampler`` (:mod:`vae_keras.samplers`): ``prior``, the slides'
     ``N(0, I)``, or ``gmm``, the mixture fitted to the run's training codes. The latents are
-    drawn at once from ``seed``, so the images do not depend on ``batch_size``.
+    drawn at once from ``seed``, so the images do not depend on ``batch_size``. A conditional
+    run decodes ``generator(z, label)``: ``labels`` (n classes), by default
+    :func:`test_frequency_labels` (the test set's class frequencies, the FID protocol's).
     """
     z = sample_latents(run, n, seed, sampler, data_dir)
+    if run.config.conditional and labels is None:
+        labels = test_frequency_labels(run, n, seed, data_dir)
+    inputs = generator_inputs(z, labels, run.config.conditional)
     generator = run.models.generator
     for start in range(0, n, batch_size):
-        yield keras.ops.convert_to_numpy(generator(z[start : start + batch_size], training=False))
+        batch = take(inputs, slice(start, start + batch_size))
+        yield keras.ops.convert_to_numpy(generator(batch, training=False))
+
+
+def test_frequency_labels(
+    run: LoadedRun, n: int, seed: int, data_dir: str | None = None
+) -> np.ndarray:
+    """``n`` labels for a conditional run's samples at its test set's class frequencies
+    (:func:`vae_keras.conditioning.frequency_labels` of the whole test split's labels)."""
+    return frequency_labels(load_dataset(run.config.dataset, data_dir).y_test, n, seed)
 
 
 def sample_prior(
@@ -57,9 +74,11 @@ def sample_prior(
     batch_size: int = 2000,
     sampler: str = "prior",
     data_dir: str | None = None,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``n`` decoded samples (from the prior unless ``sampler`` says) as one (n, D) array."""
-    samples = iter_samples(run, n, seed, batch_size, sampler, data_dir)
+    """``n`` decoded samples (from the prior unless ``sampler`` says) as one (n, D) array
+    (a conditional run's: of ``labels``, by default :func:`test_frequency_labels`)."""
+    samples = iter_samples(run, n, seed, batch_size, sampler, data_dir, labels)
     return np.concatenate(list(samples), axis=0)
 
 
@@ -78,17 +97,21 @@ def manifold_latents(n: int = 15) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return grid, grid.copy(), z
 
 
-def reconstruct(run: LoadedRun, x: np.ndarray, seed: int = 0) -> np.ndarray:
+def reconstruct(
+    run: LoadedRun, x: np.ndarray, seed: int = 0, labels: np.ndarray | None = None
+) -> np.ndarray:
     """``vae(x)``: encode, draw one ``z`` from ``q(z | x)``, decode (as the slides' figure).
 
     The sampling layer's noise generator is reset to ``seed`` first, so the
-    reconstructions are reproducible.
+    reconstructions are reproducible. A conditional run takes each image's label (``labels``).
     """
     state = run.models.seed_generator.state
     state.assign(np.asarray([seed, 0], dtype=state.dtype))
     # called, not predict()ed: a predict per model traces a TensorFlow function each time
     vae = run.models.vae
-    batches = [vae(x[i : i + 1000], training=False) for i in range(0, len(x), 1000)]
+    inputs = encoder_inputs(x, labels, run.config.conditional)
+    batches = [vae(take(inputs, slice(i, i + 1000)), training=False)
+               for i in range(0, len(x), 1000)]  # fmt: skip
     return np.concatenate([keras.ops.convert_to_numpy(b) for b in batches])
 
 

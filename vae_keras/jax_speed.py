@@ -30,7 +30,8 @@ import keras
 import numpy as np
 
 from vae_keras import runs
-from vae_keras.batching import stack_layout, stacked_orders
+from vae_keras.batching import num_examples, stack_layout, stacked_orders
+from vae_keras.conditioning import split_inputs
 from vae_keras.data import Dataset
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig
@@ -60,7 +61,8 @@ def fuse_steps(model: keras.Model) -> None:
             def body(state, indices):
                 # mode="clip": the indices are in range by construction (a permutation);
                 # JAX's default, "fill", adds a select over every gathered pixel
-                batch = jnp.take(images, indices, axis=0, mode="clip")
+                # (images is an array, or a conditional model's dict of images and labels)
+                batch = jax.tree.map(lambda a: jnp.take(a, indices, axis=0, mode="clip"), images)
                 logs, state = one_step(state, batch)
                 return state, logs
 
@@ -73,7 +75,7 @@ def fuse_steps(model: keras.Model) -> None:
     model.test_step = fused(model.test_step)
 
 
-def device_batches(images: np.ndarray, orders: Iterator[np.ndarray]) -> Iterator[tuple]:
+def device_batches(images: np.ndarray | dict, orders: Iterator[np.ndarray]) -> Iterator[tuple]:
     """``({"images": on the device, "order": stack},)`` for each stack of ``orders`` (inputs
     only: the model has no targets): the images
     are put on the device once (Keras passes a ``jax.Array`` through as it is); only the
@@ -89,10 +91,10 @@ class ValidationStacks(keras.utils.PyDataset):
     generator would run on into the next epoch's stacks when the validation's stacks are
     fewer than ``steps_per_execution``)."""
 
-    def __init__(self, images: np.ndarray, batch_size: int, steps_per_stack: int):
+    def __init__(self, images: np.ndarray | dict, batch_size: int, steps_per_stack: int):
         super().__init__()
         self.images = jax.device_put(images)
-        n = len(images)
+        n = num_examples(images)
         full, rest = divmod(n, batch_size)
         order = np.arange(n, dtype=np.int32)
         self.stacks = list(order[: full * batch_size].reshape(-1, steps_per_stack, batch_size))
@@ -124,8 +126,10 @@ def fit_arguments(
     orders = stacked_orders(n, batch_size, config.seed, first_epoch, config.epochs, k)
     k_val = stack_layout(steps_per_execution, n_val, batch_size)[0]
     return {
-        "x": device_batches(dataset.x_train, orders),
+        "x": device_batches(split_inputs(dataset, "train", config.conditional), orders),
         "steps_per_epoch": keras_steps,
         "shuffle": False,  # the orders are shuffled, by (seed, epoch)
-        "validation_data": ValidationStacks(dataset.x_test, batch_size, k_val),
+        "validation_data": ValidationStacks(
+            split_inputs(dataset, "test", config.conditional), batch_size, k_val
+        ),
     }

@@ -1,4 +1,5 @@
-"""The prior hole's figures (:mod:`vae_keras.report.hole`): arrays in, a Figure out.
+"""The latent studies' figures (the prior hole, the KL weight, the conditional VAE): arrays in,
+a Figure out.
 
 Kept apart from :mod:`vae_keras.plots` (the slides' figures) and drawn with its helpers.
 """
@@ -148,5 +149,45 @@ def rate_distortion(
     ax_pr.legend(fontsize=8)
     for a in (ax, ax_fid, ax_pr):
         a.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
+def conditional_grid(
+    images: np.ndarray,
+    image_shape: Sequence[int],
+    accuracy_per_digit: np.ndarray,
+    title: str,
+    samples: int = 10_000,
+) -> Figure:
+    """A conditional VAE's digits: row ``c`` asks for class ``c``, column ``j`` decodes one ``z``.
+
+    ``images`` (classes * columns, D) in the order of :func:`vae_keras.conditioning.digit_grid`;
+    ``accuracy_per_digit`` (seeds, classes): the classifier's accuracy on the samples asked for
+    each class, drawn beside its row as the mean over the seeds with their standard deviation.
+    """
+    classes = accuracy_per_digit.shape[1]
+    columns = len(images) // classes
+    fig, (grid_ax, bar_ax) = plt.subplots(
+        1, 2, figsize=(10, 8), width_ratios=(columns, 3.5), layout="constrained"
+    )
+    h, w = image_shape[0], image_shape[1]
+    _show(grid_ax, tile(images, classes, columns, image_shape))
+    grid_ax.set_yticks(np.arange(classes) * h + h / 2, [str(c) for c in range(classes)])
+    grid_ax.set_xticks(np.arange(columns) * w + w / 2, [f"z{j + 1}" for j in range(columns)])
+    grid_ax.set_ylabel("digit asked for (the label)")
+    grid_ax.set_xlabel("one z ~ N(0, I) per column, shared by every digit")
+    mean, std = accuracy_per_digit.mean(axis=0), accuracy_per_digit.std(axis=0)
+    rows = np.arange(classes)
+    seeds = len(accuracy_per_digit)
+    bar_ax.barh(rows, 100 * mean, xerr=100 * std, color="tab:blue",
+                label=f"mean ± std over {seeds} seed{'s' if seeds > 1 else ''}")  # fmt: skip
+    bar_ax.set_yticks(rows, [str(c) for c in rows])
+    bar_ax.set_ylim(classes - 0.5, -0.5)
+    bar_ax.set_xlim(max(0.0, 100 * float((mean - std).min()) - 5), 100)
+    bar_ax.set_xlabel(f"classifier accuracy on {samples:,} samples (%)")
+    bar_ax.set_ylabel("digit asked for")
+    bar_ax.set_title("does it draw the digit asked for?", fontsize=10, pad=24)
+    bar_ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, frameon=False)
     fig.suptitle(title)
     return fig

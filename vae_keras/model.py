@@ -23,6 +23,8 @@ import keras
 from keras import layers, ops
 
 from vae_keras import architectures, losses, noise
+from vae_keras.conditioning import IMAGES_INPUT, LABEL_INPUT, LATENT_INPUT
+from vae_keras.data import NUM_CLASSES
 from vae_keras.variants import LIKELIHOODS, PRECISIONS
 
 #: Names of the per-epoch metrics the model reports beside ``loss`` (and as ``val_...``).
@@ -208,7 +210,9 @@ class VAE(keras.Model):
         reconstruction, weighted_kl = self.losses
         beta = loss_layer(self).beta  # the metric is the KL itself, so the ELBO stays the ELBO
         kl = weighted_kl if beta == 1.0 else weighted_kl / beta
-        batch = ops.shape(x)[0]  # weighted by examples, as Keras weights the loss
+        # weighted by examples, as Keras weights the loss (x: the images, or a conditional
+        # model's dict of images and labels)
+        batch = ops.shape(keras.tree.flatten(x)[0])[0]
         self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
         self.kl_tracker.update_state(kl, sample_weight=batch)
         return total
@@ -261,6 +265,7 @@ def build_vae(
     image_shape: tuple[int, ...] | None = None,
     precision: str = "float32",
     beta: float = 1.0,
+    conditional: bool = False,
     **compile_options,
 ) -> VAEModels:
     """Build the slides' VAE and return ``VAEModels(vae, encoder, generator)``.
@@ -292,6 +297,10 @@ def build_vae(
     beta
         The KL term's weight: the loss is ``reconstruction + beta * KL`` (1, the default, is
         the slides' loss); the metrics report the unweighted terms.
+    conditional
+        A conditional VAE (Sohn et al. 2015; :mod:`vae_keras.conditioning`): a second input,
+        the one-hot label, joins the input of the encoder's ``encoder_h`` layer and ``z``
+        before the decoder; the three models take dicts of their named inputs.
     **compile_options
         Extra ``vae.compile`` arguments that change speed, not results
         (``jit_compile``, ``steps_per_execution``).
@@ -313,7 +322,7 @@ def build_vae(
     with dtype_policy(precision):
         models = _build_layers(
             original_dim, intermediate_dim, latent_dim, seed, architecture, likelihood, image_shape,
-            beta,
+            beta, conditional,
         )  # fmt: skip
     if compile:
         models.vae.compile(optimizer=optimizer, **compile_options)
@@ -329,12 +338,14 @@ def _build_layers(
     likelihood: str,
     image_shape: tuple[int, ...],
     beta: float = 1.0,
+    conditional: bool = False,
 ) -> VAEModels:
     """The graph of :func:`build_vae`, under the dtype policy in force (float32 parts named)."""
 
-    # Encoder
-    inputs = keras.Input(shape=(original_dim,), name="encoder_input")
-    h = architectures.encoder_body(architecture, inputs, image_shape, intermediate_dim)
+    # Encoder (a conditional one also takes the one-hot label, joined to its Dense layer's input)
+    inputs = keras.Input(shape=(original_dim,), name=IMAGES_INPUT)
+    labels = keras.Input(shape=(NUM_CLASSES,), name=LABEL_INPUT) if conditional else None
+    h = architectures.encoder_body(architecture, inputs, image_shape, intermediate_dim, labels)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype="float32")(h)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype="float32")(h)
 
@@ -350,18 +361,32 @@ def _build_layers(
 
     # Decoder (layers created once, used by vae and generator)
     decoder = architectures.decoder_layers(architecture, image_shape, intermediate_dim)
-    x_logits, x_decoded_mean = architectures.apply_decoder(decoder, z)
+    if conditional:  # Sohn et al.: the decoder's input is (z, y)
+        decoder.insert(0, layers.Concatenate(name="decoder_condition"))
+    x_logits, x_decoded_mean = architectures.apply_decoder(decoder, _joined(z, labels))
 
     # Loss (slide lines 2-6), added from inside a layer
     loss = LOSS_LAYERS[likelihood](beta=beta, name="vae_loss", dtype="float32")
     x_decoded_mean = loss([inputs, x_decoded_mean, z_mean, z_log_var, x_logits])
 
     # End-to-end autoencoder
-    vae = VAE(inputs, x_decoded_mean, name="vae")
+    model_inputs = inputs if labels is None else {IMAGES_INPUT: inputs, LABEL_INPUT: labels}
+    vae = VAE(model_inputs, x_decoded_mean, name="vae")
     # Encoder, from inputs to latent space
-    encoder = keras.Model(inputs, z_mean, name="encoder")
+    encoder = keras.Model(model_inputs, z_mean, name="encoder")
     # Generator, from latent space to reconstructed inputs
-    decoder_input = keras.Input(shape=(latent_dim,), name="decoder_input")
-    _x_decoded_mean = architectures.apply(decoder, decoder_input)
-    generator = keras.Model(decoder_input, _x_decoded_mean, name="generator")
+    decoder_input = keras.Input(shape=(latent_dim,), name=LATENT_INPUT)
+    generator_labels = keras.Input(shape=(NUM_CLASSES,), name=LABEL_INPUT) if conditional else None
+    _x_decoded_mean = architectures.apply(decoder, _joined(decoder_input, generator_labels))
+    generator_inputs = (
+        decoder_input
+        if labels is None
+        else {LATENT_INPUT: decoder_input, LABEL_INPUT: generator_labels}
+    )
+    generator = keras.Model(generator_inputs, _x_decoded_mean, name="generator")
     return VAEModels(vae, encoder, generator, seed_generator)
+
+
+def _joined(z, labels):
+    """The decoder's input: ``z``, or ``[z, labels]`` for its ``decoder_condition`` layer."""
+    return z if labels is None else [z, labels]

@@ -36,6 +36,8 @@ from keras import ops
 
 from vae_keras.atomic import atomic_path
 from vae_keras.background.em import GMM, fit_gmm, log_density, sample_gmm
+from vae_keras.batching import take
+from vae_keras.conditioning import encoder_inputs
 from vae_keras.errors import UserError
 from vae_keras.latent import log_prior
 from vae_keras.likelihood import posterior_model
@@ -74,14 +76,19 @@ def prior_latents(n: int, latent_dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
-def encode(run: LoadedRun, x: np.ndarray, batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+def encode(
+    run: LoadedRun, x: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 2000
+) -> tuple[np.ndarray, np.ndarray]:
     """The encoder's ``(z_mean, z_log_var)`` of the images ``x`` (float64), in batches.
 
+    A conditional run's encoder takes each image's label too (``labels``; required there).
     The model is called directly, not through ``predict``: each call builds a new
     ``posterior_model``, and ``predict`` would trace a new TensorFlow function for each.
     """
     model = posterior_model(run.models)
-    parts = [model(x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    inputs = encoder_inputs(x, labels, run.config.conditional)
+    parts = [model(take(inputs, slice(i, i + batch_size)), training=False)
+             for i in range(0, len(x), batch_size)]  # fmt: skip
     mean, log_var = (np.concatenate([ops.convert_to_numpy(p[j]) for p in parts]) for j in (0, 1))
     return mean.astype(np.float64), log_var.astype(np.float64)
 
@@ -224,8 +231,10 @@ def latent_mixture(
         return mixture
     if why:
         log(f"  {why}: refitting")
-    if codes is None:
-        codes = encode(run, dataset.x_train)[0], encode(run, dataset.x_test)[0]
+    if codes is None:  # (a conditional run's codes: each image encoded with its own label)
+        labels = (dataset.y_train, dataset.y_test) if config.conditional else (None, None)
+        splits = zip((dataset.x_train, dataset.x_test), labels, strict=True)
+        codes = tuple(encode(run, x, y)[0] for x, y in splits)
     train_codes, test_codes = codes
     mixture = fit_latent_mixture(train_codes, test_codes)
     save_mixture(path, mixture, key)

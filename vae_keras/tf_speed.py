@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from vae_keras import runs
-from vae_keras.batching import epoch_order, stack_layout
+from vae_keras.batching import epoch_order, num_examples, stack_layout
+from vae_keras.conditioning import split_inputs
 from vae_keras.data import Dataset
 from vae_keras.model import VAEModels
 from vae_keras.runs import RunConfig
@@ -52,26 +53,32 @@ def without_autotune_thread(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
+def gather(x_tensor, indices):
+    """The rows ``indices`` of a tensor, or of each tensor of a conditional model's dict."""
+    return tf.nest.map_structure(lambda t: tf.gather(t, indices), x_tensor)
+
+
 def shuffled_batches(
-    x: np.ndarray, batch_size: int, seed: int, first_epoch: int, last_epoch: int
+    x: np.ndarray | dict, batch_size: int, seed: int, first_epoch: int, last_epoch: int
 ) -> tf.data.Dataset:
     """Batches of ``x`` for epochs ``first_epoch .. last_epoch - 1``: those of
     :func:`vae_keras.batching.seeded_batches`, as a ``tf.data`` pipeline.
 
     Each epoch ends with its own (possibly smaller) last batch, as ``fit`` on
-    arrays does. Elements are input batches only: the model has no targets.
+    arrays does. Elements are input batches only (an array, or a conditional model's dict
+    of images and labels): the model has no targets.
     """
-    x_tensor = tf.constant(x)
+    x_tensor = tf.nest.map_structure(tf.constant, x)
     return without_autotune_thread(
-        epoch_orders(len(x), seed, first_epoch, last_epoch)
+        epoch_orders(num_examples(x), seed, first_epoch, last_epoch)
         .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-        .map(lambda idx: tf.gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda idx: gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 
 
 def stacked_batches(
-    x: np.ndarray,
+    x: np.ndarray | dict,
     batch_size: int,
     seed: int,
     first_epoch: int,
@@ -87,13 +94,13 @@ def stacked_batches(
     the number of full batches, ``N // batch_size``. The batches, their order and
     their number are those of :func:`shuffled_batches`.
     """
-    n = int(x.shape[0])
+    n = num_examples(x)
     full, rest = divmod(n, batch_size)
     if steps_per_stack < 1 or (full and full % steps_per_stack):
         raise ValueError(
             f"steps_per_stack={steps_per_stack} must divide the {full} full batches per epoch."
         )
-    x_tensor = tf.constant(x)
+    x_tensor = tf.nest.map_structure(tf.constant, x)
 
     def stacks_of(order):
         stacks = tf.data.Dataset.from_tensor_slices(
@@ -107,7 +114,7 @@ def stacked_batches(
     return without_autotune_thread(
         epoch_orders(n, seed, first_epoch, last_epoch)
         .flat_map(stacks_of)
-        .map(lambda idx: tf.gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(lambda idx: gather(x_tensor, idx), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 
@@ -127,16 +134,17 @@ def fuse_train_steps(model: keras.Model) -> None:
 
     def train_step(stack):
         def body(i):
-            one_step(stack[i])
+            one_step(tf.nest.map_structure(lambda s: s[i], stack))
             return (i + 1,)
 
-        tf.while_loop(lambda i: i < tf.shape(stack)[0], body, (tf.constant(0),))
+        steps = tf.shape(tf.nest.flatten(stack)[0])[0]
+        tf.while_loop(lambda i: i < steps, body, (tf.constant(0),))
         return model.get_metrics_result()
 
     model.train_step = train_step
 
 
-def validation_batches(x: np.ndarray, batch_size: int) -> tf.data.Dataset:
+def validation_batches(x: np.ndarray | dict, batch_size: int) -> tf.data.Dataset:
     """``x`` in order, in batches of ``batch_size``, cached: the validation set of every epoch.
 
     The same batches ``fit(validation_data=(x, None), validation_batch_size=...)``
@@ -212,16 +220,18 @@ def fit_arguments(
     fused: bool = True,
 ) -> dict:
     """``fit``'s data, steps and validation arguments on the ``tf.data`` pipeline."""
-    x_train, batch_size = dataset.x_train, config.batch_size
+    x_train, batch_size = split_inputs(dataset, "train", config.conditional), config.batch_size
     if fused:
-        k, keras_steps = stack_layout(steps_per_execution, len(x_train), batch_size)
+        k, keras_steps = stack_layout(steps_per_execution, len(dataset.x_train), batch_size)
         batches = stacked_batches(x_train, batch_size, config.seed, first_epoch, config.epochs, k)
     else:
         batches = shuffled_batches(x_train, batch_size, config.seed, first_epoch, config.epochs)
-        keras_steps = math.ceil(len(x_train) / batch_size)
+        keras_steps = math.ceil(len(dataset.x_train) / batch_size)
     return {
         "x": batches,
         "steps_per_epoch": keras_steps,
         "shuffle": False,  # the pipeline shuffles, by (seed, epoch)
-        "validation_data": validation_batches(dataset.x_test, batch_size),
+        "validation_data": validation_batches(
+            split_inputs(dataset, "test", config.conditional), batch_size
+        ),
     }

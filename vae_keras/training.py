@@ -40,6 +40,7 @@ import keras
 
 from vae_keras import distribution, monitoring, runs
 from vae_keras.batching import aligned_steps_per_execution, seeded_batches, stack_layout
+from vae_keras.conditioning import split_inputs
 from vae_keras.data import Dataset
 from vae_keras.distribution import on_tensorflow
 from vae_keras.errors import ConfigError
@@ -178,8 +179,14 @@ def build_for_training(config: RunConfig, n: int, options: TrainOptions) -> VAEM
 def fit_arguments(
     config: RunConfig, dataset: Dataset, first_epoch: int, options: TrainOptions
 ) -> dict:
-    """The data, steps and validation arguments of ``fit`` for ``options``."""
-    x_train, x_test, batch_size = dataset.x_train, dataset.x_test, config.batch_size
+    """The data, steps and validation arguments of ``fit`` for ``options``.
+
+    The inputs are the images, and for a conditional run their one-hot labels too
+    (:func:`vae_keras.conditioning.split_inputs`), on every path.
+    """
+    x_train = split_inputs(dataset, "train", config.conditional)
+    x_test = split_inputs(dataset, "test", config.conditional)
+    batch_size = config.batch_size
     validation = {"validation_data": (x_test, None), "validation_batch_size": batch_size}
     if options.pipeline == "numpy":  # the slides' call
         return {"x": x_train, "batch_size": batch_size, "shuffle": True, **validation}
@@ -194,7 +201,7 @@ def fit_arguments(
         )
     return {
         "x": seeded_batches(x_train, batch_size, config.seed, first_epoch, config.epochs),
-        "steps_per_epoch": math.ceil(len(x_train) / batch_size),
+        "steps_per_epoch": math.ceil(len(dataset.x_train) / batch_size),
         "shuffle": False,  # the batches come shuffled, by (seed, epoch)
         **validation,
     }

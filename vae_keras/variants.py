@@ -34,6 +34,22 @@ RATE_BETAS = (0.25, 0.5, 2.0, 4.0, 784.0)
 RATE_LATENT = 8
 
 
+#: The conditional VAE's study (:mod:`vae_keras.report.conditional`): latent 8 beside make
+#: reproduce's unconditional latent-8 runs, the same seeds.
+CONDITIONAL_LATENT = 8
+
+
+def conditional_run_name(seed: int) -> str:
+    """``mnist-latent8-cond``, ``mnist-latent8-cond-seed1``: train_mnist.py's default names."""
+    return f"mnist-latent{CONDITIONAL_LATENT}-cond" + (f"-seed{seed}" if seed else "")
+
+
+def conditional_train_options(seed: int) -> tuple[str, ...]:
+    """train_mnist.py's options for one conditional run (its default directory)."""
+    return ("--latent-dim", str(CONDITIONAL_LATENT), "--conditional",
+            *(("--seed", str(seed)) if seed else ()))  # fmt: skip
+
+
 def rate_train_options(beta: float) -> tuple[str, ...]:
     """train_mnist.py's options for one rate-distortion run (its default directory)."""
     return ("--latent-dim", str(RATE_LATENT), "--beta", f"{beta:g}")

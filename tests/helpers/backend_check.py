@@ -9,7 +9,8 @@ the loss the model adds against 784 x BCE + KL computed independently in numpy,
 training (the loss falls, both parts are reported and add up, the reported
 validation KL is the analytic KL of the trained encoder), and an interrupted run
 resumed to the uninterrupted history; then the same for the conv architecture with
-the Gaussian likelihood (OUT_DIR/variant, ``expected-variant.npz``).
+the Gaussian likelihood (OUT_DIR/variant, ``expected-variant.npz``); mixed precision; and
+a conditional VAE (OUT_DIR/conditional, ``expected-conditional.npz``).
 """
 
 import json
@@ -216,4 +217,32 @@ with tempfile.TemporaryDirectory() as tmp:
         "encoded": float(np.abs(encoded[0] - encoded[1]).max()),
         "encoded_scale": float(np.abs(encoded[0]).max()),
     }
+
+    # 6. The conditional VAE (--conditional): the label joins encoder and decoder; the fast path
+    # (fused steps where the backend has one) and Keras's loop train the same; the generator
+    # draws another image for another label; .keras files checked in fresh processes
+    from vae_keras.conditioning import encoder_inputs, generator_inputs  # noqa: E402
+    from vae_keras.training import TrainOptions  # noqa: E402
+
+    conditional = RunConfig(**{**config.to_dict(), "epochs": 2, "intermediate_dim": 16,
+                               "conditional": True})  # fmt: skip
+    out["conditional_history"] = train(conditional, small, keep / "conditional", verbose=0)
+    loop = TrainOptions(fuse_steps=False)
+    out["conditional_loop_history"] = train(
+        conditional, small, Path(tmp) / "loop", verbose=0, options=loop
+    )
+    run = load_run(keep / "conditional")
+    labels = np.arange(16) % 10
+    as_other_digit = generator_inputs(z_fixed, (labels + 1) % 10)
+    generated = keras.ops.convert_to_numpy(run.models.generator(generator_inputs(z_fixed, labels)))
+    other = keras.ops.convert_to_numpy(run.models.generator(as_other_digit))
+    out["conditional_label_changes_image"] = float(np.abs(generated - other).max(axis=1).min())
+    codes = [
+        keras.ops.convert_to_numpy(run.models.encoder(encoder_inputs(small.x_test[:16], y)))
+        for y in (labels, (labels + 1) % 10)
+    ]
+    encoded = codes[0]
+    out["conditional_label_changes_code"] = float(np.abs(codes[0] - codes[1]).max())
+    np.savez(keep / "expected-conditional.npz", z=z_fixed, labels=labels, generated=generated,
+             x=small.x_test[:16], encoded=encoded)  # fmt: skip
 print(json.dumps(out))

@@ -32,6 +32,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "reproduce": ("reproduce", "every training, then the figures (make reproduce)"),
     "fid-study": ("fid_latent_size", "the FID study: latent sizes 2-32, three seeds each"),
     "rate-distortion": ("rate_distortion", "the KL weight's study: beta 0.25 to 784, latent 8"),
+    "conditional": ("conditional", "the conditional VAE: digits on request, latent 8"),
 }
 
 

@@ -110,17 +110,11 @@ def main(argv=None) -> int:
     extractor = get_extractor(args.features, args.inception_weights, args.classifier)
     start = time.perf_counter()
     if metrics_asked == ["fid"]:  # statistics suffice (and may come from .npz files)
-        stats = [
-            source_statistics(s, extractor, args.n, args.seed, *options)
-            for s in sources
-        ]
+        stats = [source_statistics(s, extractor, args.n, args.seed, *options) for s in sources]
         record.update(n_generated=stats[0].n, n_reference=stats[1].n)
         record["fid"] = fid_from_statistics(*stats)
     else:
-        features = [
-            source_features(s, extractor, args.n, args.seed, *options)
-            for s in sources
-        ]
+        features = [source_features(s, extractor, args.n, args.seed, *options) for s in sources]
         record.update(sample_quality(features[0], features[1], metrics_asked, args.seed))
         if args.save_stats:
             stats = [compute_statistics(f) for f in features]

@@ -12,6 +12,7 @@ each step goes into results.json ("fid_study"). About 25 minutes on 2 CPU cores 
 the runs `make reproduce` trains; `make fid-study` runs it.
 """
 
+
 def main(argv=None) -> int:
     from vae_keras.chain import STUDY_STEPS, study_main
 

@@ -11,6 +11,7 @@ the others, ending with the command that trains each missing run:
                                                                (CIFAR-10: conv Gaussian vs dense)
   python scripts/fid_latent_size.py                            (the FID study: 15 runs, d = 2..32)
   python scripts/rate_distortion.py                            (the KL weight: beta 0.25 to 784)
+  python scripts/conditional.py                                (the conditional VAE, latent 8)
 
 --only draws just the named figures or steps (a step: every figure it draws) and needs
 only their runs (a missing one is then an error, before anything is written).
@@ -191,6 +192,8 @@ def main(argv=None) -> int:
         RATE_LATENT,
         STUDY_LATENTS,
         STUDY_SEEDS,
+        conditional_run_name,
+        conditional_train_options,
         rate_train_options,
         study_run_name,
         study_train_options,
@@ -207,6 +210,10 @@ def main(argv=None) -> int:
         )
         for b in RATE_BETAS
     ]
+    conditional = [
+        variant("train_mnist.py", None, conditional_run_name(s), *conditional_train_options(s))
+        for s in STUDY_SEEDS
+    ]
     latents = [d for d, _ in product(STUDY_LATENTS, STUDY_SEEDS)]  # study's order
     hole = [spec for spec, d in zip(study, latents, strict=True) if d == HOLE_STUDY_LATENT]
     classifier = Path(args.classifier) if args.classifier else runs / "mnist-classifier"
@@ -219,6 +226,7 @@ def main(argv=None) -> int:
         study=study,
         hole=hole,
         rate=rate,
+        conditional=conditional,
         out_dir=out,
         data_dir=args.data_dir,
         fid_samples=1000 if args.quick else args.fid_samples,

@@ -12,6 +12,7 @@ table; the wall time of each step goes into results.json ("rate_study"). `make
 rate-distortion` runs it.
 """
 
+
 def main(argv=None) -> int:
     from vae_keras.chain import RATE_STEPS, study_main
 

@@ -28,9 +28,19 @@ from typing import Any
 
 from vae_keras.background import figures as background_figures
 from vae_keras.background.figures import BACKGROUND_FIGURES
-from vae_keras.report import architectures, figures, hole, pipeline, quality, rate, study
+from vae_keras.report import (
+    architectures,
+    conditional,
+    figures,
+    hole,
+    pipeline,
+    quality,
+    rate,
+    study,
+)
 from vae_keras.report.context import (
     CIFAR_FIGURES,
+    CONDITIONAL_FIGURES,
     FID_FIGURES,
     FIGURES,
     HOLE_FIGURES,
@@ -63,6 +73,8 @@ from vae_keras.report.pipeline import (
     background,
     cifar_comparison_runs,
     cifar_run,
+    conditional_comparison_runs,
+    conditional_runs,
     every_mnist_run,
     first_mnist2,
     first_mnist8,
@@ -141,6 +153,15 @@ STEPS: tuple[Step, ...] = (
         makes_runs="python scripts/rate_distortion.py",
     ),
     Step(
+        "conditional",
+        conditional.conditional,
+        CONDITIONAL_FIGURES,
+        conditional_runs,
+        ("mnist",),
+        optional=conditional_comparison_runs,
+        makes_runs="python scripts/conditional.py",
+    ),
+    Step(
         "mnist_architectures",
         architectures.mnist_architectures,
         (),
@@ -182,6 +203,7 @@ def make_report(config: ReportConfig) -> dict[str, Any]:
 __all__ = [
     "BACKGROUND_FIGURES",
     "CIFAR_FIGURES",
+    "CONDITIONAL_FIGURES",
     "FID_FIGURES",
     "FIGURES",
     "MNIST_FIGURES",

@@ -29,6 +29,7 @@ QUALITY_FIGURES = ("fid_sample_size", "mnist_class_coverage")
 STUDY_FIGURES = ("fid_latent_size",)
 HOLE_FIGURES = ("latent_hole", "mixture_samples")
 RATE_FIGURES = ("rate_distortion", "beta_samples")
+CONDITIONAL_FIGURES = ("conditional_samples",)
 FIGURES = (
     *MNIST_FIGURES,
     *CIFAR_FIGURES,
@@ -36,6 +37,7 @@ FIGURES = (
     *QUALITY_FIGURES,
     *HOLE_FIGURES,
     *RATE_FIGURES,
+    *CONDITIONAL_FIGURES,
     *STUDY_FIGURES,
     "mnist_training_curves",
     *BACKGROUND_FIGURES,
@@ -86,6 +88,8 @@ class ReportConfig:
     hole: Sequence[RunSpec] = ()
     #: The KL-weight study's runs (latent 8, one per beta of variants.RATE_BETAS).
     rate: Sequence[RunSpec] = ()
+    #: The conditional VAE's runs (latent 8, ``--conditional``, each seed of variants.STUDY_SEEDS).
+    conditional: Sequence[RunSpec] = ()
     log: Callable[[str], None] = print
 
 
@@ -148,6 +152,6 @@ class Report:
         key = str(run.run_dir)
         if key not in self.samples:
             self.samples[key] = evaluation.sample_prior(
-                run, self.config.fid_samples, self.config.fid_seed
+                run, self.config.fid_samples, self.config.fid_seed, data_dir=self.config.data_dir
             )
         return self.samples[key]

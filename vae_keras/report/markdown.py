@@ -9,7 +9,13 @@ from typing import Any
 from vae_keras.atomic import write_text_atomic
 from vae_keras.machine import gpu_phrase, machine_line
 from vae_keras.progress import format_seconds
-from vae_keras.report.tables import hole_table, measured_on, rate_table, study_table
+from vae_keras.report.tables import (
+    conditional_table,
+    hole_table,
+    measured_on,
+    rate_table,
+    study_table,
+)
 from vae_keras.runs import RunError
 
 README_START = "<!-- results:start (written by scripts/make_figures.py) -->"
@@ -30,6 +36,7 @@ def results_table(results: dict[str, Any]) -> str:
         *quality_table(results),
         *hole_table(results),
         *rate_table(results),
+        *conditional_table(results),
         *architectures_table(results),
         *steps_table(results),
     ]
@@ -71,6 +78,7 @@ def training_table(results: dict[str, Any]) -> list[str]:
     # the studies' own runs are in their tables (and every run in results.json's "training")
     studied = {r["run_dir"] for r in results.get("fid_latent_size", {}).get("runs", [])}
     studied |= {r["run_dir"] for r in results.get("rate_distortion", {}).get("runs", [])}
+    studied |= {r["run_dir"] for r in results.get("conditional", {}).get("runs", [])}
     for t in results["training"]:
         if t["run_dir"] in studied and t["run_dir"] not in fids:
             continue

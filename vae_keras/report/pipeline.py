@@ -67,6 +67,17 @@ def rate_runs(config: ReportConfig) -> list[RunSpec]:
     return [*config.mnist8[:1], *config.rate]
 
 
+def conditional_runs(config: ReportConfig) -> list[RunSpec]:
+    """The conditional step cannot do without its first run and the classifier."""
+    return [*config.conditional[:1], config.classifier]
+
+
+def conditional_comparison_runs(config: ReportConfig) -> list[RunSpec]:
+    """What the conditional step measures where it exists: the other conditional seeds and
+    the unconditional latent-8 runs."""
+    return [*config.conditional, *config.mnist8]
+
+
 def hole_runs(config: ReportConfig) -> list[RunSpec]:
     """What the prior-hole step uses where it exists: the other seeds' latent-2 and latent-8
     runs, the study's latent-16 runs, the classifier (without it: pixels only)."""
@@ -185,6 +196,7 @@ def plan_report(config: ReportConfig, steps: Sequence[Step]) -> Plan:
         *study_runs(config),
         *hole_runs(config),
         *config.rate,
+        *config.conditional,
     ]
     return Plan(steps, skipped, datasets, runs, known)
 

@@ -1,5 +1,6 @@
-"""The README's tables of the studies beyond the slides: the FID study, the prior hole and the
-KL weight (their sections of results.json), and the date a section was measured."""
+"""The README's tables of the studies beyond the slides: the FID study, the prior hole, the
+KL weight and the conditional VAE (their sections of results.json), and the date a section was
+measured."""
 
 from __future__ import annotations
 
@@ -167,3 +168,38 @@ def rate_row(r: dict[str, Any]) -> str:
         f"| {r['rate'] + r['distortion']:.2f} | {r['active_units']} | {r['fid']:.2f} "
         f"| {r['precision']:.3f} | {r['recall']:.3f} |"
     )
+
+
+def conditional_table(results: dict[str, Any]) -> list[str]:
+    """The conditional VAE beside the unconditional one: one row per kind, mean ± std over seeds."""
+    study = results.get("conditional")
+    if not study:
+        return []
+    lines = [
+        "",
+        f"The conditional VAE (`scripts/conditional.py`){measured_on(results, 'conditional')}: "
+        "latent 8, z ~ N(0, I), labels asked for at the test set's class frequencies; the digit "
+        "classifier's accuracy on the samples against the labels asked for, their FID "
+        "(pixels, classifier features), precision and recall, and the test set's rate R, "
+        "distortion D and active units. Mean ± std over training seeds."
+        + chain_time(results.get("conditional_study"), "make conditional"),
+        "",
+        "| model | runs | accuracy | FID | FID, classifier | precision | recall | rate R "
+        "| distortion D | active units |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, s in study["summary"].items():
+
+        def cell(key: str, digits: int = 2, scale: float = 1.0, s=s) -> str:
+            if key not in s:
+                return "(none asked)"
+            return f"{scale * s[key]['mean']:.{digits}f} ± {scale * s[key]['std']:.{digits}f}"
+
+        accuracy = cell("accuracy", 2, 100.0)
+        lines.append(
+            f"| {kind} | {s['fid']['n']} | {accuracy}{'' if '(' in accuracy else ' %'} "
+            f"| {cell('fid')} | {cell('classifier_fid', 1)} | {cell('precision', 3)} "
+            f"| {cell('recall', 3)} | {cell('rate')} | {cell('distortion')} "
+            f"| {cell('active_units', 1)} |"
+        )
+    return lines

@@ -76,6 +76,7 @@ def build_from_config(config: RunConfig, compile: bool = True, **compile_options
         image_shape=config.image_shape,
         precision=config.precision,
         beta=config.beta,
+        conditional=config.conditional,
         **compile_options,
     )
 

@@ -77,6 +77,7 @@ class RunConfig:
         "likelihood": "bernoulli",
         "precision": "float32",
         "beta": 1.0,
+        "conditional": False,
     }
 
     dataset: str = "mnist"
@@ -93,6 +94,8 @@ class RunConfig:
     precision: str = "float32"
     #: The KL term's weight (``reconstruction + beta * KL``); 1 is the slides' loss.
     beta: float = 1.0
+    #: A conditional VAE (Sohn et al. 2015): the one-hot label joins the encoder's input and z.
+    conditional: bool = False
 
     def __post_init__(self):
         for name in (f.name for f in dataclasses.fields(self)):
@@ -110,6 +113,8 @@ class RunConfig:
                     and math.isfinite(value)
                     and value > 0
                 )
+            elif name == "conditional":
+                ok = isinstance(value, bool)
             elif name in ("dataset", "optimizer"):
                 ok = isinstance(value, str) and bool(value)
             elif name == "seed":
