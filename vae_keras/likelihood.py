@@ -41,6 +41,7 @@ from keras import ops
 from scipy.special import logsumexp
 
 from vae_keras import architectures, losses
+from vae_keras.conditioning import LabelError
 from vae_keras.model import VAELossLayer, VAEModels, loss_layer, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
@@ -53,6 +54,16 @@ def log_normal_diag(z, mean, log_var):
     ``-1/2 sum_j [log(2 pi) + log_var_j + (z_j - mean_j)^2 / exp(log_var_j)]``.
     """
     return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) / ops.exp(log_var), axis=-1)
+
+
+def check_unconditional(models: VAEModels) -> None:
+    """A :class:`vae_keras.conditioning.LabelError` for a conditional run (its inputs a dict):
+    the bounds here are of ``log p(x)``; a conditional run's ``log p(x | y)`` is not computed."""
+    if isinstance(models.vae.input, dict):
+        raise LabelError(
+            "the likelihood bounds are computed for unconditional runs; this run is "
+            "conditional (--conditional), whose log p(x | y) they do not compute."
+        )
 
 
 def posterior_model(models: VAEModels) -> keras.Model:
@@ -191,6 +202,7 @@ def importance_weighted_bounds(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}.")
+    check_unconditional(models)
     densities = tuple(densities or densities_of(loss_layer(models.vae)))
     model = log_weights_model(models, k, densities)
     latent_dim = models.encoder.output_shape[-1]
@@ -234,6 +246,7 @@ def elbo(
     model's own training term; ``"continuous_bernoulli"`` for a Bernoulli run's
     normalised density).
     """
+    check_unconditional(models)
     rng = np.random.default_rng(seed)
     loss = loss_layer(models.vae)
     density = density or loss.likelihood

@@ -20,6 +20,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from vae_keras.conditioning import LATENT_INPUT, generator_inputs
+from vae_keras.data import NUM_CLASSES
 from vae_keras.plots import tile
 from vae_keras.runs import TENSORBOARD_DIR
 from vae_keras.samplers import prior_latents
@@ -140,6 +142,8 @@ class PriorSamplesImage(keras.callbacks.Callback):
     The latents are drawn once (seed ``PRIOR_SAMPLES_SEED``), so the images of
     successive epochs show the same 16 points of the latent space as the
     decoder learns; the step is Keras's epoch index (0, 1, ...), as for the losses.
+    A conditional generator (its inputs a dict) is asked for the digits 0, 1, ..., 9, 0, ...
+    in reading order.
     """
 
     def __init__(self, log_dir: Path, generator: keras.Model, image_shape: tuple[int, ...]):
@@ -147,7 +151,11 @@ class PriorSamplesImage(keras.callbacks.Callback):
         self.log_dir = Path(log_dir)
         self.generator = generator
         self.image_shape = tuple(image_shape)
-        self.z = prior_latents(PRIOR_SAMPLES, generator.input_shape[-1], PRIOR_SAMPLES_SEED)
+        conditional = isinstance(generator.input, dict)
+        latent = generator.input[LATENT_INPUT] if conditional else generator.input
+        z = prior_latents(PRIOR_SAMPLES, latent.shape[-1], PRIOR_SAMPLES_SEED)
+        labels = np.arange(PRIOR_SAMPLES) % NUM_CLASSES if conditional else None
+        self.z = generator_inputs(z, labels, conditional)
         self._writer: EventWriter | None = None
 
     def on_epoch_end(self, epoch, logs=None):

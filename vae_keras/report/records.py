@@ -126,6 +126,7 @@ def training_summary(run: LoadedRun) -> dict[str, Any]:
         "architecture": run.config.architecture,
         "likelihood": run.config.likelihood,
         "beta": run.config.beta,
+        "conditional": run.config.conditional,
         "latent_dim": run.config.latent_dim,
         "intermediate_dim": run.config.intermediate_dim,
         "seed": run.config.seed,
