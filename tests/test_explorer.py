@@ -137,6 +137,54 @@ def test_moving_the_mouse_over_the_plane_changes_the_digit_and_the_slider_sets_z
     assert page.inner_text("#z").endswith("2.50]")
 
 
+@pytest.fixture(scope="module")
+def conditional_page(page_dir):
+    """A conditional 2-D run (--conditional) trained briefly, its page exported into the
+    ``conditional/`` folder of the first page (so that one browser serves both)."""
+    _, _, folder = page_dir
+    run_dir = folder / "conditional-run"
+    config = RunConfig(intermediate_dim=32, latent_dim=2, epochs=2, batch_size=64, conditional=True)
+    train(config, load_dataset("mnist", folder), run_dir, verbose=0)
+    out = page_dir[0] / "conditional"
+    explorer.export_explorer(run_dir, out, data_dir=folder, max_points=100)
+    return out, load_run(run_dir), folder
+
+
+def test_a_conditional_page_decodes_z_with_the_digit_asked_for(conditional_page, request):
+    """NumPy's page computation and, in Chromium, window.decode(z, label) and the digit choice,
+    against Keras's generator(z, label); the plane holds each digit encoded with its label."""
+    from vae_keras.conditioning import encoder_inputs, generator_inputs
+
+    out, run, folder = conditional_page
+    data = model_json(out)
+    assert data["latent_dim"] == 2 and data["classes"] == 10
+    test = load_dataset("mnist", folder, limit=100)
+    codes = run.models.encoder.predict(encoder_inputs(test.x_test, test.y_test), verbose=0)
+    assert np.allclose(floats(data["points"]).reshape(100, 2), codes, atol=1e-6)
+    z = np.array([p[:2] for p in Z_POINTS], dtype=np.float32)
+    labels = np.array([0, 3, 5, 7, 9])
+    keras_out = run.models.generator.predict(generator_inputs(z, labels), verbose=0)
+    steps = explorer.generator_layers(run.models.generator)
+    assert np.abs(explorer.decode_numpy(steps, z, labels) - keras_out).max() < 1e-5
+    page, _ = request.getfixturevalue("browser_page")  # skips without a browser
+    first = page.url
+    page.goto(first.rsplit("/", 1)[0] + "/conditional/index.html")
+    try:
+        page.wait_for_function("window.explorerReady === true", timeout=60_000)
+        decoded = [page.evaluate("([z, y]) => window.decode(z, y)", [list(map(float, zz)), int(y)])
+                   for zz, y in zip(z, labels, strict=True)]  # fmt: skip
+        assert np.abs(np.array(decoded) - keras_out).max() < 1e-3
+        page.mouse.move(*explorer.plane_position(page, z[1]))
+        asked = {}
+        for digit in ("3", "8"):
+            page.select_option("#label-choice", digit)
+            asked[digit] = shown_digit(page)
+        assert np.abs(asked["3"] - asked["8"]).max() >= 1  # the same z, another digit
+    finally:  # the other tests' page again
+        page.goto(first)
+        page.wait_for_function("window.explorerReady === true", timeout=60_000)
+
+
 def test_the_page_loads_nothing_from_outside(browser_page):
     page, requested = browser_page
     origin = page.url.rsplit("/", 1)[0] + "/"

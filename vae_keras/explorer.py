@@ -11,7 +11,10 @@ network: ``python -m http.server -d DIR`` serves it (a ``file://`` URL works too
 The page exposes ``window.decode(z)``: the ``z`` coordinates in (an array of
 ``latent_dim`` numbers), the decoded pixel values in [0, 1] out (an array of
 ``prod(image_shape)`` numbers, row-major like the flattened images); the tests
-compare it with Keras's generator.
+compare it with Keras's generator. A conditional run's page (``--conditional``) has a digit
+choice, and ``window.decode(z, label)`` joins the label's one-hot code to ``z`` as the
+generator's ``decoder_condition`` layer does; its plane shows each test digit encoded with its
+own label.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from vae_keras.atomic import atomic_path, write_text_atomic
+from vae_keras.conditioning import encoder_inputs, one_hot
+from vae_keras.data import NUM_CLASSES
 from vae_keras.errors import UserError
 
 #: The generator layers the page can compute, by Keras activation name.
@@ -64,6 +69,8 @@ def generator_layers(generator: Any) -> list[dict[str, Any]]:
     for layer in generator.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
+        if isinstance(layer, keras.layers.Concatenate) and not steps:
+            continue  # a conditional generator's [z, one_hot(label)]: the page joins the two
         if isinstance(layer, keras.layers.Dense):
             kernel, bias = (np.asarray(w, dtype=np.float32) for w in layer.get_weights())
             steps.append({"kernel": kernel, "bias": bias, "activation": _activation_name(layer)})
@@ -84,9 +91,14 @@ def generator_layers(generator: Any) -> list[dict[str, Any]]:
     return steps
 
 
-def decode_numpy(steps: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
-    """What the page computes, in NumPy (float64): the steps of :func:`generator_layers`."""
+def decode_numpy(
+    steps: list[dict[str, Any]], z: np.ndarray, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """What the page computes, in NumPy (float64): the steps of :func:`generator_layers`, on
+    ``z`` joined to the one-hot ``labels`` for a conditional run."""
     h = np.atleast_2d(np.asarray(z, dtype=np.float64))
+    if labels is not None:
+        h = np.concatenate([h, one_hot(labels)], axis=1)
     for step in steps:
         h = h @ step["kernel"].astype(np.float64) + step["bias"]
         if step["activation"] == "relu":
@@ -106,15 +118,20 @@ def model_data(
     labels: np.ndarray,
     image_shape: tuple[int, ...],
     run: str,
+    classes: int = 0,
 ) -> dict[str, Any]:
-    """The JSON object of ``model.js``: arrays as base64 (little-endian float32, uint8)."""
+    """The JSON object of ``model.js``: arrays as base64 (little-endian float32, uint8).
+
+    ``classes``: a conditional run's number of labels (the first layer takes ``z`` and their
+    one-hot code), 0 for the slides' model."""
     points = np.asarray(points, dtype=np.float32)
-    latent_dim = int(steps[0]["kernel"].shape[0])
+    latent_dim = int(steps[0]["kernel"].shape[0]) - classes
     if points.ndim != 2 or points.shape[1] != latent_dim or len(points) != len(labels):
         raise ValueError(f"points {points.shape} and labels {len(labels)} do not match z.")
     return {
         "run": run,
         "latent_dim": latent_dim,
+        "classes": classes,
         "image_shape": list(image_shape),
         "layers": [
             {
@@ -161,8 +178,11 @@ def export_explorer(
     run = load_run(run_dir, hint="python scripts/train_mnist.py")
     steps = generator_layers(run.models.generator)
     dataset = load_dataset(run.config.dataset, data_dir, limit=max_points)
-    points = run.models.encoder.predict(dataset.x_test, batch_size=1000, verbose=0)
-    data = model_data(steps, points, dataset.y_test, dataset.image_shape, str(run_dir))
+    conditional = run.config.conditional  # each test digit encoded with its own label
+    inputs = encoder_inputs(dataset.x_test, dataset.y_test if conditional else None, conditional)
+    points = run.models.encoder.predict(inputs, batch_size=1000, verbose=0)
+    classes = NUM_CLASSES if conditional else 0
+    data = model_data(steps, points, dataset.y_test, dataset.image_shape, str(run_dir), classes)
     texts = {
         "model.js": "window.EXPLORER_MODEL = " + json.dumps(data) + ";\n",
         "explorer.js": (ASSETS / "explorer.js").read_text(),

@@ -17,16 +17,28 @@
     kernel: floats(l.kernel), bias: floats(l.bias),
   }));
   const d = M.latent_dim;
+  const classes = M.classes || 0;  // a conditional run: the digit asked for joins z
   const points = floats(M.points);
   const labels = bytes(M.labels);
+  let chosen = 0;  // the digit a conditional run's page asks for
 
-  // decode(z): the generator, step by step: h = activation(h @ kernel + bias), in float64.
-  function decode(z) {
+  // decode(z, label): the generator, step by step: h = activation(h @ kernel + bias), in
+  // float64; a conditional run's first step takes [z, one_hot(label)].
+  function decode(z, label) {
     if (!Array.isArray(z) && !(z instanceof Float32Array) && !(z instanceof Float64Array)) {
       throw new Error("decode(z) takes an array of " + d + " numbers");
     }
     if (z.length !== d) throw new Error("decode(z): z has " + z.length + " coordinates, the run " + d);
     let h = Float64Array.from(z);
+    if (classes) {
+      label = label === undefined ? chosen : label;
+      if (!Number.isInteger(label) || label < 0 || label >= classes) {
+        throw new Error("decode(z, label): label must be an integer from 0 to " + (classes - 1));
+      }
+      h = new Float64Array(d + classes);
+      h.set(z);
+      h[d + label] = 1;
+    }
     for (const l of layers) {
       const out = new Float64Array(l.n_out);
       for (let j = 0; j < l.n_out; j++) out[j] = l.bias[j];
@@ -146,6 +158,22 @@
     label.appendChild(input); label.appendChild(value); sliders.appendChild(label);
   }
 
+  if (classes) {  // the digit choice of a conditional run
+    const choice = document.createElement("label");
+    choice.id = "label-box";
+    choice.textContent = "digit asked for: ";
+    const select = document.createElement("select");
+    select.id = "label-choice";
+    for (let c = 0; c < classes; c++) {
+      const option = document.createElement("option");
+      option.value = String(c); option.textContent = String(c);
+      select.appendChild(option);
+    }
+    select.addEventListener("change", () => { chosen = parseInt(select.value, 10); drawDigit(); });
+    choice.appendChild(select);
+    document.getElementById("digit-box").insertBefore(choice, digit);
+  }
+
   const legend = document.getElementById("legend");
   legend.appendChild(document.createTextNode("label: "));
   for (let c = 0; c < 10; c++) {
@@ -154,7 +182,8 @@
     legend.appendChild(s);
   }
   document.getElementById("run").textContent =
-    "run " + M.run + ": latent size " + d + ", " + M.n_points + " test digits; the digit is the generator's mean image for z.";
+    "run " + M.run + ": latent size " + d + ", " + M.n_points + " test digits; the digit is the generator's mean image for z" +
+    (classes ? " and the digit asked for (a conditional VAE: each test digit is encoded with its own label, so z keeps the style, not the class)." : ".");
   update();
   window.explorerReady = true;
 })();
