@@ -137,7 +137,7 @@ def test_conditional_names_the_run_directory_and_old_configs_are_unconditional()
 @pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")  # 64 samples
 def test_train_conditional_then_fid_on_its_samples(tmp_path):
     """The command line trains into runs/mnist-latent2-cond, records it, and ``fid`` decodes the
-    run's samples with labels at the test set's frequencies."""
+    run's samples with labels at the test set's frequencies, from the prior and the mixture."""
     write_npz(tmp_path, n_train=256, n_test=64)
     env = {"VAE_KERAS_DATA_DIR": str(tmp_path)}
     args = ("--conditional", "--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16",
@@ -153,6 +153,13 @@ def test_train_conditional_then_fid_on_its_samples(tmp_path):
                      "--json", str(tmp_path / "fid.json"), cwd=tmp_path, env=env)  # fmt: skip
     assert fid.returncode == 0, fid.stderr
     assert json.loads((tmp_path / "fid.json").read_text())["fid"] > 0
+    # the mixture sampler: fitted to codes each encoded with its own label, then decoded
+    gmm = ("--sampler", "gmm", "--json", str(tmp_path / "gmm.json"))
+    fid = run_script("scripts/compute_fid.py", str(run), "mnist:test", "--n", "64", *gmm,
+                     cwd=tmp_path, env=env)  # fmt: skip
+    assert fid.returncode == 0, fid.stderr
+    assert json.loads((tmp_path / "gmm.json").read_text())["sampler"] == "gmm"
+    assert (run / "latent_mixture.npz").is_file()
 
 
 def test_cifar10_trains_conditionally_on_its_ten_classes(tmp_path):

@@ -38,3 +38,22 @@ def test_train_with_beta_records_it_and_its_history_is_the_weighted_sum(tmp_path
         for prefix in ("", "val_"):
             expected = row[f"{prefix}reconstruction_loss"] + 4 * row[f"{prefix}kl_loss"]
             assert row[f"{prefix}loss"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_beta_1_is_the_slides_loss_the_same_history_as_without_the_option(tmp_path):
+    """``--beta 1`` trains into the slides' run directory with the history, to the last digit,
+    of a run without the option (same seed): beta 1 is today's loss, not a neighbour of it."""
+    write_npz(tmp_path, n_train=256, n_test=64)
+    args = ("--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16", "--verbose", "0")
+    env = {"VAE_KERAS_DATA_DIR": str(tmp_path)}
+    histories = []
+    for extra, out in (((), "plain"), (("--beta", "1"), None)):
+        where = ("--out", str(tmp_path / out)) if out else ()
+        done = run_script("scripts/train_mnist.py", *args, *extra, *where, cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+        run = tmp_path / out if out else tmp_path / "runs" / "mnist-latent2"
+        histories.append(json.loads((run / "history.json").read_text()))
+    drop = ("seconds",)
+    assert [{k: v for k, v in row.items() if k not in drop} for row in histories[0]] == [
+        {k: v for k, v in row.items() if k not in drop} for row in histories[1]
+    ]
