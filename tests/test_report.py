@@ -64,7 +64,8 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     # every figure but the architecture comparison's and the FID study's, whose conv runs and
     # latent sizes these tiny runs lack (tests/test_variants.py and test_the_fid_study_... draw
     # them): skipped, with the commands that train them
-    not_here = ("cifar10_architectures", "fid_latent_size", "rate_distortion", "beta_samples")
+    not_here = ("cifar10_architectures", "fid_latent_size", "rate_distortion", "beta_samples",
+                "conditional_samples")  # fmt: skip
     drawn = [name for name in FIGURES if name not in not_here]
     for name in drawn:
         image = imread(out / f"{name}.png")
@@ -79,6 +80,7 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     assert "  rate_distortion: needs 5 more runs; `python scripts/rate_distortion.py`" in (
         result.stdout
     )
+    assert "  conditional: needs 1 more runs; `python scripts/conditional.py`" in result.stdout
     results = json.loads((out / "results.json").read_text())
     assert results["quick"] is True and set(results["figures"]) == set(drawn)
     assert {"date", "machine", "versions", "training", "fid"} <= set(results)
@@ -95,7 +97,7 @@ def test_quick_report_writes_every_figure_and_results(tiny_runs):
     assert results_table(results) in text
     # skipped: no conv runs, no latent sizes 4, 16, 32 and no beta runs here
     compared = ("mnist_architectures", "cifar10_architectures", "fid_latent_size")
-    compared += ("rate_distortion",)
+    compared += ("rate_distortion", "conditional")
     ran = [name for name in STEP_NAMES if name not in compared]
     assert [s["step"] for s in results["report_steps"]] == ran  # all the others, in order
     assert all(s["seconds"] >= 0 for s in results["report_steps"])
@@ -389,6 +391,55 @@ def test_the_kl_weight_study_measures_rate_distortion_and_active_units(tiny_runs
         assert imread(tmp_path / "out" / f"{name}.png").shape[0] > 300
     table = results_table(results)
     assert "| 0.5 | 1 |" in table and "| 784 | 1 |" in table and "| 1 (the slides) | 3 |" in table
+
+
+def test_the_conditional_step_scores_the_digits_asked_for(tiny_runs, tmp_path):
+    """The conditional step on tiny runs (one conditional, three unconditional): its samples'
+    labels are the test set's, the accuracy is the classifier's on them (overall the
+    frequency-weighted mean of the per-digit accuracies), the rate is the analytic mean KL of the
+    codes encoded with their labels; the figure; the README table's two rows."""
+    from vae_keras import evaluation, latent, samplers
+    from vae_keras.conditioning import frequency_labels
+    from vae_keras.features import ClassifierFeatures
+    from vae_keras.report import ReportConfig, RunSpec, make_report, results_table
+    from vae_keras.runs import load_run
+
+    root, data_dir, runs = tiny_runs
+    mnist = load_dataset("mnist", data_dir)
+    run_dir = tmp_path / "runs" / "mnist-latent8-cond"
+    small = {"intermediate_dim": 16, "epochs": 1, "batch_size": 100, "latent_dim": 8}
+    train(RunConfig(conditional=True, **small), mnist, run_dir, verbose=0)
+    ones = ["mnist-latent8", "mnist-latent8-seed1", "mnist-latent8-seed2"]
+    n = 300
+    config = ReportConfig(
+        mnist2=[], mnist8=[RunSpec(runs / name, f"train {name}") for name in ones], cifar=None,
+        out_dir=tmp_path / "out", data_dir=str(data_dir), fid_samples=n, only=["conditional"],
+        quick=True, conditional=[RunSpec(run_dir, "train conditional")],
+        classifier=RunSpec(runs / "mnist-classifier", "train classifier", "classifier.keras"),
+        log=lambda line: None,
+    )  # fmt: skip
+    results = make_report(config)
+    study = results["conditional"]
+    rows = study["runs"]
+    assert [r["conditional"] for r in rows] == [True, False, False, False]
+    run = load_run(run_dir)
+    labels = frequency_labels(mnist.y_test, n, config.fid_seed)
+    assert np.array_equal(np.sort(labels[:200]), np.sort(mnist.y_test))  # the test labels
+    samples = evaluation.sample_prior(run, n, config.fid_seed, labels=labels)
+    classifier = ClassifierFeatures(runs / "mnist-classifier")
+    predicted = classifier.classes(evaluation.as_images(samples, mnist.image_shape))
+    first = rows[0]
+    assert first["accuracy"] == pytest.approx(np.mean(predicted == labels))
+    shares = np.bincount(labels, minlength=10) / n
+    per_digit = np.array([0.0 if a is None else a for a in first["accuracy_per_digit"]])
+    assert first["accuracy"] == pytest.approx(float(np.sum(shares * per_digit)))
+    assert sum(first["drawn_per_digit"]) == n and "accuracy" not in rows[1]
+    codes, log_var = samplers.encode(run, mnist.x_test, mnist.y_test)
+    assert first["rate"] == pytest.approx(latent.average_kl(codes, log_var), rel=1e-4)
+    assert study["summary"]["unconditional"]["fid"]["n"] == 3
+    assert imread(tmp_path / "out" / "conditional_samples.png").shape[0] > 300
+    table = results_table(results)
+    assert "| conditional | 1 |" in table and "| unconditional | 3 | (none asked) |" in table
 
 
 def test_naming_a_step_in_only_asks_for_its_figures_and_a_figure_for_itself():

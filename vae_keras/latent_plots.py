@@ -164,7 +164,8 @@ def conditional_grid(
 
     ``images`` (classes * columns, D) in the order of :func:`vae_keras.conditioning.digit_grid`;
     ``accuracy_per_digit`` (seeds, classes): the classifier's accuracy on the samples asked for
-    each class, drawn beside its row as the mean over the seeds with their standard deviation.
+    each class (NaN where a class was never asked for), drawn beside its row as the mean over
+    the seeds with their standard deviation.
     """
     classes = accuracy_per_digit.shape[1]
     columns = len(images) // classes
@@ -177,14 +178,14 @@ def conditional_grid(
     grid_ax.set_xticks(np.arange(columns) * w + w / 2, [f"z{j + 1}" for j in range(columns)])
     grid_ax.set_ylabel("digit asked for (the label)")
     grid_ax.set_xlabel("one z ~ N(0, I) per column, shared by every digit")
-    mean, std = accuracy_per_digit.mean(axis=0), accuracy_per_digit.std(axis=0)
+    mean, std = np.nanmean(accuracy_per_digit, axis=0), np.nanstd(accuracy_per_digit, axis=0)
     rows = np.arange(classes)
     seeds = len(accuracy_per_digit)
     bar_ax.barh(rows, 100 * mean, xerr=100 * std, color="tab:blue",
                 label=f"mean ± std over {seeds} seed{'s' if seeds > 1 else ''}")  # fmt: skip
     bar_ax.set_yticks(rows, [str(c) for c in rows])
     bar_ax.set_ylim(classes - 0.5, -0.5)
-    bar_ax.set_xlim(max(0.0, 100 * float((mean - std).min()) - 5), 100)
+    bar_ax.set_xlim(max(0.0, 100 * float(np.nanmin(mean - std)) - 5), 100)
     bar_ax.set_xlabel(f"classifier accuracy on {samples:,} samples (%)")
     bar_ax.set_ylabel("digit asked for")
     bar_ax.set_title("does it draw the digit asked for?", fontsize=10, pad=24)

@@ -72,7 +72,10 @@ def measure(r: Report, run, labels, classifier, references) -> dict[str, Any]:
     if conditional:
         right = predicted == labels
         row["accuracy"] = float(right.mean())
-        row["accuracy_per_digit"] = [float(right[labels == c].mean()) for c in range(NUM_CLASSES)]
+        row["accuracy_per_digit"] = [  # None: a digit never asked for (tiny test sets)
+            float(right[labels == c].mean()) if np.any(labels == c) else None
+            for c in range(NUM_CLASSES)
+        ]
     for space, extractor in (("pixels", pixel_features), ("classifier", classifier)):
         features = np.asarray(extractor(images), np.float64)
         metrics = ("fid", "precision", "recall") if space == "pixels" else ("fid",)
@@ -119,7 +122,9 @@ def conditional(r: Report) -> None:
         z = samplers.prior_latents(GRID_COLUMNS, first.config.latent_dim, GRID_SEED)
         z_rows, grid_labels = digit_grid(z)
         grid = ops.convert_to_numpy(first.models.generator(generator_inputs(z_rows, grid_labels)))
-        per_digit = np.array([row["accuracy_per_digit"] for row in kinds["conditional"]])
+        per_digit = np.array(
+            [row["accuracy_per_digit"] for row in kinds["conditional"]], dtype=float
+        )  # (None, a digit never asked for, is NaN)
         r.save(
             "conditional_samples",
             latent_plots.conditional_grid(
