@@ -185,9 +185,13 @@ def test_keras_files_load_in_safe_mode_in_a_fresh_process(every_report, loader):
 
 def test_a_conditional_vae_trains_alike_on_both_paths_and_depends_on_its_label(report):
     """--conditional: the fast path (fused steps on TensorFlow and JAX) and Keras's loop give
-    the same history; the loss falls and is its two parts; every one of 16 decoded images
-    changes when its label does (by more than float32 rounding), and so do the codes."""
+    the same history, and so does a run interrupted after its first epoch and resumed; the
+    loss falls and is its two parts; every one of 16 decoded images changes when its label
+    does (by more than float32 rounding), and so do the codes."""
     fast, loop = report["conditional_history"], report["conditional_loop_history"]
+    assert [
+        {k: v for k, v in r.items() if k != "seconds"} for r in report["conditional_resumed"]
+    ] == [{k: v for k, v in r.items() if k != "seconds"} for r in fast]
     for a, b in zip(fast, loop, strict=True):
         for key in ("loss", "val_loss", "reconstruction_loss", "kl_loss"):
             assert a[key] == pytest.approx(b[key], rel=1e-4), key

@@ -231,6 +231,11 @@ with tempfile.TemporaryDirectory() as tmp:
     out["conditional_loop_history"] = train(
         conditional, small, Path(tmp) / "loop", verbose=0, options=loop
     )
+    try:  # interrupted after its first epoch, then resumed
+        train(conditional, small, Path(tmp) / "cond-resumed", verbose=0, callbacks=[StopAfterOne()])
+    except KeyboardInterrupt:
+        pass
+    out["conditional_resumed"] = train(conditional, small, Path(tmp) / "cond-resumed", verbose=0)
     run = load_run(keep / "conditional")
     labels = np.arange(16) % 10
     as_other_digit = generator_inputs(z_fixed, (labels + 1) % 10)
