@@ -43,6 +43,21 @@ def test_responsibilities_are_posteriors():
     assert ll == pytest.approx(np.log(joint.sum(1)).sum())
 
 
+def test_responsibilities_of_points_whose_densities_underflow():
+    """Points 60 units away, where every tau_k N(x; mu_k, Sigma_k) is 0 in float64: the log-sum-
+    exp in place still gives the posterior (scipy's log densities, normalised in log space)."""
+    x = np.array([[60.0, 0.0], [-50.0, 40.0]])
+    resp, ll = e_step(x, TRUE)
+    log_joint = np.stack(
+        [np.log(t) + stats.multivariate_normal(m, s).logpdf(x)
+         for t, m, s in zip(TRUE.tau, TRUE.mu, TRUE.sigma, strict=True)], 1,
+    )  # fmt: skip
+    assert np.all(np.exp(log_joint) == 0.0)  # the naive formula would divide 0 by 0
+    norm = np.logaddexp.reduce(log_joint, axis=1)
+    assert np.allclose(resp, np.exp(log_joint - norm[:, None]), atol=1e-12)
+    assert ll == pytest.approx(norm.sum(), rel=1e-12)
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10_000), st.integers(1, 4), st.integers(1, 3))
 @example(seed=1053, k=3, d=3)  # 120 points: a component collapsed (singular covariance)
