@@ -12,6 +12,7 @@ from vae_keras.background.em import (
     fit_gmm,
     gaussian_log_pdf,
     log_likelihood,
+    m_step,
     sample_gmm,
 )
 
@@ -41,6 +42,32 @@ def test_responsibilities_are_posteriors():
     )
     assert np.allclose(resp, joint / joint.sum(1, keepdims=True))
     assert ll == pytest.approx(np.log(joint.sum(1)).sum())
+
+
+def test_the_m_step_is_the_slides_closed_form():
+    """tau_k = n_k / n, mu_k = sum_i T_ik x_i / n_k, Sigma_k = sum_i T_ik (x_i - mu_k)(x_i -
+    mu_k)^T / n_k (+ reg I), computed here term by term, against m_step's second moments."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 2.0, (200, 3))
+    resp = rng.dirichlet(np.ones(4), size=200)
+    params = m_step(x, resp, reg=1e-3)
+    for k in range(4):
+        n_k = resp[:, k].sum()
+        mu = (resp[:, k, None] * x).sum(0) / n_k
+        centred = x - mu
+        sigma = sum(r * np.outer(c, c) for r, c in zip(resp[:, k], centred, strict=True)) / n_k
+        assert params.tau[k] == pytest.approx(n_k / 200, rel=1e-12)
+        assert np.allclose(params.mu[k], mu, rtol=1e-12, atol=1e-12)
+        assert np.allclose(params.sigma[k], sigma + 1e-3 * np.eye(3), rtol=1e-10, atol=1e-12)
+
+
+def test_a_shifted_data_set_gives_the_shifted_fit():
+    """EM runs on centred data: codes 1,000 units from the origin fit as well as at it."""
+    x, _ = sample_gmm(TRUE, 400, seed=2)
+    near, far = fit_gmm(x, 2, 30, seed=0), fit_gmm(x + 1000.0, 2, 30, seed=0)
+    assert np.allclose(far.params.mu - 1000.0, near.params.mu, atol=1e-8)
+    assert np.allclose(far.params.sigma, near.params.sigma, atol=1e-8)
+    assert np.allclose(far.log_likelihoods, near.log_likelihoods, rtol=1e-10)
 
 
 def test_responsibilities_of_points_whose_densities_underflow():
