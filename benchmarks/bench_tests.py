@@ -16,6 +16,12 @@ the table between the ``tests-time`` markers of docs/tests.md, and the list betw
 docstring), the suite its tests run in and its seconds in the newest record of each suite
 (``--table-only`` rewrites both alone). A suite that fails still writes its record, marked
 failed, and exits 1.
+
+``--load`` runs the suite with work beside it, to find the tests that fail only on a busy
+machine (a timeout that assumes a quiet one): ``busy``, a Python busy loop (one core);
+``pytest``, ``make test``'s suite on one worker, started again whenever it ends. Such a record
+goes to its own file (``..._busy.json``, ``..._pytest.json``), its row in the table says so,
+and the per-file list keeps the quiet records.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +51,15 @@ SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
 DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
 WORKER = re.compile(r"^\[(gw\d+)\].*?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)::(\S+)")
 SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
+#: --load: the work run beside the suite, and how the table names it.
+LOADS = {
+    "busy": ([sys.executable, "-c", "while True: pass"], "beside a busy loop"),
+    "pytest": (
+        ["bash", "-c", f"while true; do {sys.executable} -m pytest -q -p no:cacheprovider "
+         "-m 'not slow' -x > /dev/null 2>&1; done"],
+        "beside make test on one worker",
+    ),
+}  # fmt: skip
 
 
 def parse(output: str) -> dict:
@@ -72,14 +89,24 @@ def parse(output: str) -> dict:
     }
 
 
-def run_suite(suite: str) -> tuple[float, int, str]:
-    """Run ``suite`` as the Makefile does, with the durations; (wall seconds, exit code, output)."""
+def run_suite(suite: str, load: str | None = None) -> tuple[float, int, str]:
+    """Run ``suite`` as the Makefile does, with the durations, and ``load``'s work beside it
+    (:data:`LOADS`, stopped when the suite ends); (wall seconds, exit code, output)."""
     marker, _ = SUITES[suite]
     command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m",
                marker, "-v", "--durations=0", "-p", "no:cacheprovider"]  # fmt: skip
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    return time.perf_counter() - start, result.returncode, result.stdout + result.stderr
+    beside = None
+    if load:  # its own process group, so that stopping it stops its pytest too
+        beside = subprocess.Popen(LOADS[load][0], cwd=ROOT, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        return time.perf_counter() - start, result.returncode, result.stdout + result.stderr
+    finally:
+        if beside is not None:
+            os.killpg(beside.pid, signal.SIGKILL)
+            beside.wait()
 
 
 def shares(record: dict, top: int = 8) -> list[str]:
@@ -108,6 +135,8 @@ def table(records: list[dict]) -> str:
             f"{Path(f).stem.removeprefix('test_')} {s:.0f}" for f, s in list(r["files"].items())[:4]
         )
         state = "" if r["returncode"] == 0 else " (failed)"
+        if r.get("load"):
+            state += f" {LOADS[r['load']][1]}"
         rows.append(
             f"| `make test{'-slow' if r['suite'] == 'slow' else ''}`{state} | {r['date'][:10]}, "
             f"{r.get('commit') or '?'} | {recorded_machine(r)} | {r['wall_seconds']:.0f} s "
@@ -127,7 +156,8 @@ def file_table(records: list[dict], tests: Path = ROOT / "tests") -> str:
     (the suite it runs in: a file can have tests in both; blank where it has none)."""
     newest = {}
     for r in sorted(records, key=lambda r: r["date"]):
-        newest[r["suite"]] = r
+        if not r.get("load"):  # the quiet records: a loaded one's seconds are the load's too
+            newest[r["suite"]] = r
     suites = [s for s in SUITES if s in newest]
     head = " | ".join(
         f"`make test{'-slow' if s == 'slow' else ''}` (s; {newest[s]['date'][:10]}, "
@@ -138,8 +168,7 @@ def file_table(records: list[dict], tests: Path = ROOT / "tests") -> str:
     for path in sorted(tests.glob("test_*.py")):
         name = f"tests/{path.name}"
         seconds = " | ".join(
-            f"{newest[s]['files'][name]:.0f}" if name in newest[s]["files"] else ""
-            for s in suites
+            f"{newest[s]['files'][name]:.0f}" if name in newest[s]["files"] else "" for s in suites
         )
         rows.append(f"| `{path.name}` | {what_it_proves(path)} | {seconds} |")
     return "\n".join(rows)
@@ -159,12 +188,15 @@ def main(argv=None) -> int:
     parser.add_argument("--suite", choices=sorted(SUITES), default="fast")
     parser.add_argument("--page", default="docs/tests.md", help="page whose table to rewrite")
     parser.add_argument("--table-only", action="store_true", help="rewrite the table and exit")
+    parser.add_argument(
+        "--load", choices=sorted(LOADS), default=None, help="run the suite with this beside it"
+    )
     args = parser.parse_args(argv)
     page = ROOT / args.page
     if args.table_only:
         write_table(page)
         return 0
-    wall, code, output = run_suite(args.suite)
+    wall, code, output = run_suite(args.suite, args.load)
     header = benchmark_header()
     record = {
         **header,
@@ -173,12 +205,14 @@ def main(argv=None) -> int:
         "budget_seconds": SUITES[args.suite][1],
         "wall_seconds": round(wall, 1),
         "returncode": code,
+        "load": args.load,
         **parse(output),
     }
     record["files"] = {f: round(s, 1) for f, s in record["files"].items()}
     record["workers"] = {w: round(s, 1) for w, s in record["workers"].items()}
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"bench_tests_{args.suite}_{file_slug(header['cpu']['model'])}.json"
+    loaded = f"_{args.load}" if args.load else ""
+    out = RESULTS / f"bench_tests_{args.suite}_{file_slug(header['cpu']['model'])}{loaded}.json"
     write_json_atomic(out, record)
     print("\n".join(shares(record)))
     print(f"Record written to {out}")

@@ -285,6 +285,8 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     }  # fmt: skip
     row = bench.table([record]).splitlines()[-1]
     assert row.startswith("| `make test` (failed) | 2026-12-06, abc1234 | Intel(R) Xeon(R)")
+    busy = bench.table([{**record, "returncode": 0, "load": "busy"}]).splitlines()[-1]
+    assert busy.startswith("| `make test` beside a busy loop | 2026-12-06")  # --load's row
     assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
     assert bench.shares(record)[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")
 
@@ -304,7 +306,8 @@ def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
     }
     slow = {"suite": "slow", "date": "2026-12-05", "cpu": {"model": "EPYC"},
             "files": {"tests/test_b.py": 99.6}}  # fmt: skip
-    lines = bench.file_table([fast, old, slow], tmp_path).splitlines()
+    loaded = {**slow, "date": "2026-12-07", "load": "busy", "files": {"tests/test_b.py": 150.0}}
+    lines = bench.file_table([fast, old, slow, loaded], tmp_path).splitlines()
     assert "`make test` (s; 2026-12-06, Xeon)" in lines[0] and "2026-12-05, EPYC" in lines[0]
     assert lines[2] == "| `test_a.py` | Pins the KL \\|x\\| to its closed form. | 14 |  |"
     assert lines[3] == "| `test_b.py` | Runs slowly. |  | 100 |"
