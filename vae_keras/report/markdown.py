@@ -12,6 +12,7 @@ from vae_keras.progress import format_seconds
 from vae_keras.report.tables import (
     conditional_table,
     hole_table,
+    mean_std_cell,
     measured_on,
     rate_table,
     study_table,
@@ -163,7 +164,7 @@ def quality_table(results: dict[str, Any]) -> list[str]:
             within = q.get("kid_within_run")
 
             def cell(m, scale=1.0, digits=2, q=q):
-                return f"{scale * q[m]['mean']:.{digits}f} ± {scale * q[m]['std']:.{digits}f}"
+                return mean_std_cell(q[m], digits, scale)
 
             spread = (
                 f"{1000 * within['mean']:.2f} ({1000 * within['min']:.2f}-"

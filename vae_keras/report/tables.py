@@ -14,6 +14,11 @@ def measured_on(results: dict[str, Any], step: str) -> str:
     return "" if date == results["date"][:10] else f" (measured {date})"
 
 
+def mean_std_cell(value: dict[str, float], digits: int = 2, scale: float = 1.0) -> str:
+    """``12.34 ± 0.56``: a mean ± std over seeds (records.mean_std's dict), times ``scale``."""
+    return f"{scale * value['mean']:.{digits}f} ± {scale * value['std']:.{digits}f}"
+
+
 def study_table(results: dict[str, Any]) -> list[str]:
     """The study's README table: one line per latent size."""
     study = results.get("fid_latent_size")
@@ -30,13 +35,11 @@ def study_table(results: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
 
-    def cell(value: dict[str, float], digits: int = 2) -> str:
-        return f"{value['mean']:.{digits}f} ± {value['std']:.{digits}f}"
-
     for row in study["rows"]:
         lines.append(
-            f"| {row['latent_dim']} | {len(row['seeds'])} | {cell(row['fid_test'])} "
-            f"| {cell(row['fid_train'])} | {cell(row['elbo'], 1)} | {cell(row['cb_elbo'], 1)} |"
+            f"| {row['latent_dim']} | {len(row['seeds'])} | {mean_std_cell(row['fid_test'])} "
+            f"| {mean_std_cell(row['fid_train'])} | {mean_std_cell(row['elbo'], 1)} "
+            f"| {mean_std_cell(row['cb_elbo'], 1)} |"
         )
     lines += [
         "",
@@ -65,11 +68,8 @@ def hole_table(results: dict[str, Any]) -> list[str]:
     if not hole:
         return []
 
-    def cell(value: dict[str, float], digits: int = 2, scale: float = 1.0) -> str:
-        return f"{scale * value['mean']:.{digits}f} ± {scale * value['std']:.{digits}f}"
-
     def pair(both, metric: str, digits: int = 2, scale: float = 1.0) -> str:
-        return " → ".join(cell(q[metric], digits, scale) for q in both)
+        return " → ".join(mean_std_cell(q[metric], digits, scale) for q in both)
 
     rows = hole["summary"]
     lines = [
@@ -88,10 +88,11 @@ def hole_table(results: dict[str, Any]) -> list[str]:
     for row in rows:
         held = row["held_out_log_density"]
         lines.append(
-            f"| {row['latent_dim']} | {row['runs']} | {cell(row['average_kl'])} "
-            f"| {cell(row['mutual_information'])} | {cell(row['marginal_kl'])} "
-            f"| {', '.join(map(str, row['k']))} | {cell(held['prior'])} | {cell(held['gmm'])} "
-            f"| {cell(row['mixture_seconds'], 0)} |"
+            f"| {row['latent_dim']} | {row['runs']} | {mean_std_cell(row['average_kl'])} "
+            f"| {mean_std_cell(row['mutual_information'])} | {mean_std_cell(row['marginal_kl'])} "
+            f"| {', '.join(map(str, row['k']))} | {mean_std_cell(held['prior'])} "
+            f"| {mean_std_cell(held['gmm'])} "
+            f"| {mean_std_cell(row['mixture_seconds'], 0)} |"
         )
     lines += [
         "",
@@ -132,7 +133,7 @@ def rate_table(results: dict[str, Any]) -> list[str]:
     one = study["beta1"]
 
     def cell(key: str, digits: int = 2) -> str:
-        return f"{one[key]['mean']:.{digits}f} ± {one[key]['std']:.{digits}f}"
+        return mean_std_cell(one[key], digits)
 
     rows = sorted((r for r in study["runs"] if r["beta"] != 1.0), key=lambda r: r["beta"])
     below = [r for r in rows if r["beta"] < 1]
@@ -193,7 +194,7 @@ def conditional_table(results: dict[str, Any]) -> list[str]:
         def cell(key: str, digits: int = 2, scale: float = 1.0, s=s) -> str:
             if key not in s:
                 return "(none asked)"
-            return f"{scale * s[key]['mean']:.{digits}f} ± {scale * s[key]['std']:.{digits}f}"
+            return mean_std_cell(s[key], digits, scale)
 
         accuracy = cell("accuracy", 2, 100.0)
         lines.append(
