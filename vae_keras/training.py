@@ -182,23 +182,25 @@ def fit_arguments(
     """The data, steps and validation arguments of ``fit`` for ``options``.
 
     The inputs are the images, and for a conditional run their one-hot labels too
-    (:func:`vae_keras.conditioning.split_inputs`), on every path.
+    (:func:`vae_keras.conditioning.split_inputs`), on every path; the fast paths and
+    ``tf.data`` build their own from ``dataset``.
     """
+    if options.pipeline == "seeded":
+        path = fast_path(options)
+        if path is not None:
+            return path.fit_arguments(config, dataset, first_epoch, options.steps_per_execution)
+        if on_tensorflow():  # tf.data without fused steps
+            from vae_keras import tf_speed
+
+            return tf_speed.fit_arguments(
+                config, dataset, first_epoch, options.steps_per_execution, fused=False
+            )
     x_train = split_inputs(dataset, "train", config.conditional)
     x_test = split_inputs(dataset, "test", config.conditional)
     batch_size = config.batch_size
     validation = {"validation_data": (x_test, None), "validation_batch_size": batch_size}
     if options.pipeline == "numpy":  # the slides' call
         return {"x": x_train, "batch_size": batch_size, "shuffle": True, **validation}
-    path = fast_path(options)
-    if path is not None:
-        return path.fit_arguments(config, dataset, first_epoch, options.steps_per_execution)
-    if on_tensorflow():  # tf.data without fused steps
-        from vae_keras import tf_speed
-
-        return tf_speed.fit_arguments(
-            config, dataset, first_epoch, options.steps_per_execution, fused=False
-        )
     return {
         "x": seeded_batches(x_train, batch_size, config.seed, first_epoch, config.epochs),
         "steps_per_epoch": math.ceil(len(dataset.x_train) / batch_size),
