@@ -15,9 +15,7 @@ docs/latent.md.
 """
 
 import argparse
-import platform
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,8 @@ from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 
 from vae_keras.background import em
-from vae_keras.machine import cpu_description, file_slug, machine_line, recorded_machine
+from vae_keras.machine import file_slug, recorded_machine
+from vae_keras.report import benchmark_header
 from vae_keras.samplers import MIXTURE_COMPONENTS, MIXTURE_ITERATIONS, MIXTURE_REG, MIXTURE_TOL
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -133,22 +132,10 @@ def main(argv=None) -> int:
     total_now = sum(r["seconds"] for r in rows)
     total_before = sum(r["previous_seconds"] for r in rows)
     print(f"all K: {total_now:.2f} s, before {total_before:.2f} s: {total_before / total_now:.1f}x")
-    cpu = cpu_description()
-    record = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_line(cpu),
-        "cpu": cpu,
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-        },  # fmt: skip
-        "n": args.n,
-        "results": rows,
-    }
+    record = {**benchmark_header(), "n": args.n, "results": rows}
     from vae_keras.atomic import write_json_atomic
 
-    out = RESULTS / f"bench_em_{file_slug(cpu['model'])}.json"
+    out = RESULTS / f"bench_em_{file_slug(record['cpu']['model'])}.json"
     write_json_atomic(out, record)
     print(f"Written to {out}")
     if not args.no_page:
