@@ -1,13 +1,17 @@
 """A run survives a crash at any instant, Ctrl-C and a second trainer: real processes, real faults.
 
-The training script runs in a subprocess under ``tests/helpers/crash_at_commit.py``,
+The training script runs in a process of its own under ``tests/helpers/crash_at_commit.py``,
 which kills it with SIGKILL at its Nth file commit (an ``os.replace``), for every
 N in turn; the same command is then run again and must end with the history of
-an uninterrupted run, exactly.
+an uninterrupted run, exactly. Those processes are forked from a zygote
+(tests/helpers/zygote.py) that imported TensorFlow once, instead of importing it 40 times
+(about 4.5 s of CPU each); the two trainers at once and the Ctrl-C are started as a user
+starts them, ``python crash_at_commit.py ...`` in a fresh interpreter.
 """
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -21,38 +25,65 @@ from vae_keras import runs
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPER = ROOT / "tests" / "helpers" / "crash_at_commit.py"
+sys.path.insert(0, str(HELPER.parent))
+from zygote import Zygote  # noqa: E402
+
+SCRIPT = ROOT / "scripts" / "train_mnist.py"
 # 300 examples, batches of 64, 2 epochs: 5 steps per epoch; no XLA to start fast
 TRAIN_ARGS = ["--epochs", "2", "--batch-size", "64", "--intermediate-dim", "32", "--no-jit"]
 DEFAULT_PATH = TRAIN_ARGS[:-1]  # the default: XLA-compiled fused steps
 TIMEOUT = 300
 
 
-def command(data_dir, out, crash_at=None, args=TRAIN_ARGS):
-    script = [str(ROOT / "scripts" / "train_mnist.py"), "--data-dir", str(data_dir)]
-    script += ["--out", str(out), *args, "--verbose", "0"]
-    return (
-        [sys.executable, str(HELPER), str(crash_at), *script]
-        if crash_at is not None
-        else [
-            sys.executable,
-            *script,
-        ]
-    )
+def script_args(data_dir, out, args=TRAIN_ARGS):
+    return [str(SCRIPT), "--data-dir", str(data_dir), "--out", str(out), *args, "--verbose", "0"]
+
+
+def command(data_dir, out, crash_at, args=TRAIN_ARGS):
+    """A fresh interpreter's command line: ``python crash_at_commit.py crash_at SCRIPT ...``."""
+    return [sys.executable, str(HELPER), str(crash_at), *script_args(data_dir, out, args)]
 
 
 def environment(**extra):
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
 
 
-def run(cmd, **extra_env):
-    return subprocess.run(
-        cmd,
-        cwd=ROOT,
-        env=environment(**extra_env),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+class Trainers:
+    """Zygotes by backend, each serving one run at a time: a thread that finds none free
+    starts one (the kill test runs two at once)."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.free, self.all = folder, {}, []
+        # JAX's compiled programs kept on disk: a rerun loads what the killed run compiled
+        # (the same executable) instead of compiling it again
+        self.caches = {
+            "JAX_COMPILATION_CACHE_DIR": str(folder / "jax-cache"),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        }
+
+    def run(self, data_dir, out, crash_at=0, args=TRAIN_ARGS, **extra_env):
+        env = environment(**extra_env)
+        backend = env.get("KERAS_BACKEND", "tensorflow")
+        pool = self.free.setdefault(backend, queue.SimpleQueue())
+        try:
+            zygote = pool.get_nowait()
+        except queue.Empty:
+            zygote = Zygote(environment(KERAS_BACKEND=backend, **self.caches),
+                            self.folder / f"{backend}-{len(self.all)}")  # fmt: skip
+            self.all.append(zygote)
+        env.update(self.caches)
+        try:
+            return zygote.run(script_args(data_dir, out, args), env, ROOT, crash_at, TIMEOUT)
+        finally:
+            pool.put(zygote)
+
+
+@pytest.fixture(scope="module")
+def trainers(tmp_path_factory):
+    pool = Trainers(tmp_path_factory.mktemp("zygotes"))
+    yield pool
+    for zygote in pool.all:
+        zygote.close()
 
 
 def without_seconds(history):
@@ -69,10 +100,10 @@ def data_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reference(data_dir, tmp_path_factory):
+def reference(data_dir, trainers, tmp_path_factory):
     """The uninterrupted run: its history and the number of file commits it makes."""
     out = tmp_path_factory.mktemp("crash-reference") / "run"
-    result = run(command(data_dir, out, crash_at=0))
+    result = trainers.run(data_dir, out)
     assert result.returncode == 0, result.stderr[-3000:]
     commits = int(result.stderr.split("COMMITS ")[-1].split()[0])
     return without_seconds(json.loads((out / runs.HISTORY_JSON).read_text())), commits
@@ -102,18 +133,18 @@ def check_clean(run_dir: Path, epochs: int) -> None:
     ), names
 
 
-def crash_then_rerun(data_dir, run_dir, crash_at, when, args=TRAIN_ARGS, **env):
-    crashed = run(command(data_dir, run_dir, crash_at, args), CRASH_WHEN=when, **env)
+def crash_then_rerun(trainers, data_dir, run_dir, crash_at, when, args=TRAIN_ARGS, **env):
+    crashed = trainers.run(data_dir, run_dir, crash_at, args, CRASH_WHEN=when, **env)
     assert crashed.returncode == -signal.SIGKILL, (crash_at, when, crashed.stderr[-2000:])
     epochs_after_crash = check_consistent(run_dir)
-    rerun = run(command(data_dir, run_dir, args=args), **env)
+    rerun = trainers.run(data_dir, run_dir, 0, args, **env)
     assert rerun.returncode == 0, (crash_at, when, rerun.stderr[-2000:])
     return epochs_after_crash, json.loads((run_dir / runs.HISTORY_JSON).read_text())
 
 
-@pytest.mark.slow  # 29 processes (make test-slow, which CI runs after make test)
+@pytest.mark.slow  # 28 processes (make test-slow, which CI runs after make test)
 def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
-    data_dir, reference, tmp_path
+    data_dir, reference, trainers, tmp_path
 ):
     expected, commits = reference
     # config.json, then per epoch: weights, state.json (the commit point), history.json, .csv;
@@ -123,7 +154,9 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(
             pool.map(
-                lambda case: crash_then_rerun(data_dir, tmp_path / f"{case[1]}{case[0]}", *case),
+                lambda case: crash_then_rerun(
+                    trainers, data_dir, tmp_path / f"{case[1]}{case[0]}", *case
+                ),
                 cases,
             )
         )
@@ -136,15 +169,18 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
 
 @pytest.mark.slow  # 3 trainings each; make test keeps the two-trainers / Ctrl-C / resume test
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
-def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(data_dir, tmp_path, backend):
+def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(
+    data_dir, trainers, tmp_path, backend
+):
     """The default path (XLA, fused steps: tf_speed on TensorFlow, jax_speed on JAX) killed
     before epoch 2's commit point: the rerun ends with the uninterrupted history, exactly, and
     a clean directory."""
     out = tmp_path / "reference"
-    result = run(command(data_dir, out, crash_at=0, args=DEFAULT_PATH), KERAS_BACKEND=backend)
+    result = trainers.run(data_dir, out, 0, DEFAULT_PATH, KERAS_BACKEND=backend)
     assert result.returncode == 0, result.stderr[-3000:]
     expected = without_seconds(json.loads((out / runs.HISTORY_JSON).read_text()))
     epochs_after_crash, history = crash_then_rerun(
+        trainers,
         data_dir,
         tmp_path / "killed",
         7,
@@ -165,7 +201,7 @@ def wait_for(predicate, seconds=TIMEOUT):
         time.sleep(0.1)
 
 
-def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, tmp_path):
+def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, trainers, tmp_path):
     expected, _ = reference
     run_dir = tmp_path / "run"
     marker = tmp_path / "paused"
@@ -203,7 +239,7 @@ def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, tmp_p
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    rerun = run(command(data_dir, run_dir))
+    rerun = trainers.run(data_dir, run_dir)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert without_seconds(json.loads((run_dir / runs.HISTORY_JSON).read_text())) == expected
     check_clean(run_dir, 2)
@@ -227,9 +263,9 @@ def full_disk(tmp_path):
         subprocess.run(["umount", str(mountpoint)], check=True)
 
 
-def test_a_full_disk_is_a_one_line_error_and_leaves_no_partial_file(data_dir, full_disk):
+def test_a_full_disk_is_a_one_line_error_and_leaves_no_partial_file(data_dir, trainers, full_disk):
     run_dir = full_disk / "run"
-    result = run(command(data_dir, run_dir))
+    result = trainers.run(data_dir, run_dir)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("error:")]
