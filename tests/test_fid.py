@@ -81,6 +81,20 @@ def test_singular_covariances_use_the_eigen_path():
     assert trace_sqrt_product(a, b) == pytest.approx(3.0, rel=1e-12)
 
 
+@pytest.mark.parametrize(("n1", "n2", "d"), [(5, 7, 20), (30, 30, 200)])
+def test_fewer_samples_than_dimensions_give_the_nuclear_norm_of_the_cross_gram(n1, n2, d):
+    """Both covariances singular (n < d): with centred samples A1 (n1 x d), A2 (n2 x d),
+    ``tr[(S1^1/2 S2 S1^1/2)^1/2]`` is the sum of the singular values of
+    ``A1 A2^T / sqrt((n1 - 1)(n2 - 1))``, a closed form that never builds a d x d matrix."""
+    rng = np.random.default_rng(n1 + d)
+    a1, a2 = rng.standard_normal((n1, d)), 2 + rng.random((n2, d))
+    s1, s2 = np.cov(a1, rowvar=False), np.cov(a2, rowvar=False)
+    c1, c2 = a1 - a1.mean(0), a2 - a2.mean(0)
+    nuclear = np.linalg.svd(c1 @ c2.T, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
+    assert trace_sqrt_product(s1, s2) == pytest.approx(nuclear, rel=1e-10)
+    assert trace_sqrt_product(s2, s1) == pytest.approx(nuclear, rel=1e-10)
+
+
 def test_one_singular_covariance_factors_the_other():
     # like MNIST: the test set's covariance is singular, the generated set's is not
     a, b = np.diag([1.0, 4.0, 0.0]), np.diag([9.0, 1.0, 2.0])
@@ -192,6 +206,10 @@ def test_invalid_inputs_raise_clear_errors():
     indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3 and -1
     with pytest.raises(FIDInputError, match="not positive semi-definite"):
         frechet_distance(np.zeros(2), indefinite, np.zeros(2), np.eye(2))
+    # both singular (no Cholesky factor): the pivoted one leaves the indefinite part over
+    singular_indefinite = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    with pytest.raises(FIDInputError, match="not positive semi-definite"):
+        frechet_distance(np.zeros(3), np.diag([1.0, 0.0, 0.0]), np.zeros(3), singular_indefinite)
 
 
 def test_too_few_samples_and_singular_warning():
