@@ -6,6 +6,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import worker_threads  # noqa: F401  (each xdist worker's share of the cores, before NumPy)
+
+# isort: split
 import subprocess
 import sys
 from pathlib import Path
