@@ -4,7 +4,8 @@ worker's load.
 
 Runs one suite as ``make test`` (or ``make test-slow``) runs it, ``pytest -n auto --dist
 loadfile`` in this checkout, with ``--durations=0 -v`` added, times it (wall clock), and sums
-the durations that pytest reports (set-up, call, tear-down) per test file and per xdist worker.
+the durations that pytest reports (set-up, call, tear-down) per test file and per xdist worker;
+it keeps the costliest tests too.
 The wall time against the suite's budget (``make test``: 5 minutes, ``make test-slow``: 7, so
 that ``.ci/run`` stays within 12 on a 2-core CPU) is the guard the next change reads; the
 per-file shares say where to look; the per-worker loads say whether ``--dist loadfile`` keeps
@@ -51,6 +52,8 @@ SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
 DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
 WORKER = re.compile(r"^\[(gw\d+)\].*?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)::(\S+)")
 SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
+#: How many of the costliest tests a record keeps.
+SLOWEST = 15
 #: --load: the work run beside the suite, and how the table names it.
 LOADS = {
     "busy": ([sys.executable, "-c", "while True: pass"], "beside a busy loop"),
@@ -77,6 +80,7 @@ def parse(output: str) -> dict:
     for (file, test), seconds in per_test.items():
         files[file] += seconds
         workers[worker_of.get((file, test), "?")] += seconds
+    slowest = sorted(per_test.items(), key=lambda kv: -kv[1])[:SLOWEST]
     summary_line = next(
         (line for line in reversed(output.splitlines()) if " in " in line and "passed" in line),
         "",
@@ -85,6 +89,7 @@ def parse(output: str) -> dict:
     return {
         "files": dict(sorted(files.items(), key=lambda kv: -kv[1])),
         "workers": dict(sorted(workers.items())),
+        "slowest_tests": {f"{file}::{test}": round(t, 1) for (file, test), t in slowest},
         "counts": counts,
     }
 
@@ -120,6 +125,9 @@ def shares(record: dict, top: int = 8) -> list[str]:
     ]
     for file, seconds in list(record["files"].items())[:top]:
         lines.append(f"  {seconds:7.1f} s  {seconds / total:5.1%}  {file}")
+    lines.append("slowest tests (set-up, call and tear-down):")
+    for test, seconds in list(record.get("slowest_tests", {}).items())[:top]:
+        lines.append(f"  {seconds:7.1f} s  {test}")
     return lines
 
 

@@ -278,6 +278,10 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     assert list(parsed["files"]) == ["tests/test_a.py", "tests/test_b.py"]  # costliest first
     assert parsed["workers"] == {"gw0": 14.5, "gw1": 8.75}
     assert parsed["counts"] == {"failed": 1, "passed": 2}
+    assert parsed["slowest_tests"] == {  # each test's phases summed, costliest first, 0.1 s
+        "tests/test_a.py::test_one": 14.5, "tests/test_b.py::test_two[jax]": 7.2,
+        "tests/test_b.py::test_three": 1.5,
+    }  # fmt: skip
     record = {
         **parsed, "suite": "fast", "date": "2026-12-06T01:00:00Z", "commit": "abc1234",
         "machine": "Intel(R) Xeon(R) Processor, 2 cores", "cpu": {"model": "x"},
@@ -288,7 +292,11 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     busy = bench.table([{**record, "returncode": 0, "load": "busy"}]).splitlines()[-1]
     assert busy.startswith("| `make test` beside a busy loop | 2026-12-06")  # --load's row
     assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
-    assert bench.shares(record)[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")
+    lines = bench.shares(record)
+    assert lines[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")
+    assert lines[-3:] == ["     14.5 s  tests/test_a.py::test_one",
+                          "      7.2 s  tests/test_b.py::test_two[jax]",
+                          "      1.5 s  tests/test_b.py::test_three"]  # fmt: skip
 
 
 def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
