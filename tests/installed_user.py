@@ -2,8 +2,10 @@
 ``[torch]``) into a fresh venv, then every step of the README from an empty folder, with
 ``KERAS_BACKEND`` unset and a ``HOME`` without Keras's config file.
 
-The wheel is built once in a fresh venv (pip's own build isolation), then installed with one
-backend's extra into a venv of its own: nothing of this test's environment is borrowed, so
+The wheel is built once (pip's own build isolation: a fresh environment with the build
+backend alone), then installed with one backend's extra into a venv of its own: nothing of
+this test's environment is borrowed but pip itself (``pip --python``, so that the venvs need
+no pip of their own: ``ensurepip`` took 4-5 s a venv), so
 TensorFlow is absent as on a user's machine (``import tensorflow`` fails), and the verbs must
 find the backend that is there (:mod:`vae_keras.backends`). The steps: every verb (the
 trainings of MNIST, CIFAR-10 and the classifier, ``--tensorboard``, the figures, FID, the
@@ -25,27 +27,29 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, write_npz
 
+#: This environment's pip, run on another venv's Python with ``--python``.
+PIP = [sys.executable, "-m", "pip"]
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The project's wheel, built in a fresh venv by pip's build isolation, from a copy of what
-    the wheel is made of (a build in the clone itself writes its build/ folder, which another
-    build at the same time would trip on)."""
+    """The project's wheel, built by pip's build isolation (a fresh environment with the build
+    backend alone) from a copy of what the wheel is made of (a build in the clone itself
+    writes its build/ folder, which another build at the same time would trip on)."""
     folder = tmp_path_factory.mktemp("build")
     source = folder / "source"
     shutil.copytree(ROOT / "vae_keras", source / "vae_keras",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     shutil.copy(ROOT / "pyproject.toml", source)
-    venv.create(folder / "venv", with_pip=True)
     built = subprocess.run(
-        [str(folder / "venv" / "bin" / "python"), "-m", "pip", "wheel", "-q", "--no-deps",
-         "-w", str(folder / "dist"), str(source)],
+        [*PIP, "wheel", "-q", "--no-deps", "-w", str(folder / "dist"), str(source)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-3000:]
@@ -62,13 +66,19 @@ def installed_version(package: str) -> str:
 
 
 def user_venv(wheel: Path, extra: str, folder: Path) -> Path:
-    """A fresh venv with ``wheel[extra]`` installed as a user installs it; its bin folder."""
-    venv.create(folder, with_pip=True)
+    """A fresh venv with ``wheel[extra]`` installed as a user installs it; its bin folder.
+
+    ``--no-compile``: pip leaves the byte-compiling of the installed packages to the first
+    import, as Python does for any module without a ``.pyc`` (:func:`user_env` lets it write
+    them), so that only the modules the verbs import are compiled; what is installed is the
+    same (PyTorch's install: 23 s instead of 57 s with the venv's own pip compiling every
+    file, on a 2-core Xeon)."""
+    venv.create(folder, with_pip=False)
     pins = {"jax": ["jax==" + installed_version("jax")], "torch": ["torch==" + installed_version(
         "torch")]}[extra]  # fmt: skip
     result = subprocess.run(
-        [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[{extra}]",
-         *pins],
+        [*PIP, "--python", str(folder / "bin" / "python"), "install", "-q", "--no-compile",
+         f"{wheel}[{extra}]", *pins],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -77,8 +87,11 @@ def user_venv(wheel: Path, extra: str, folder: Path) -> Path:
 
 def user_env(home: Path, data: Path, **extra: str) -> dict[str, str]:
     """A user's environment: no KERAS_BACKEND, no KERAS_HOME, no PYTHONPATH into the clone, an
-    empty HOME (no ``~/.keras/keras.json``), the data folder."""
-    drop = {"KERAS_BACKEND", "KERAS_HOME", "PYTHONPATH", "VIRTUAL_ENV", "VAE_KERAS_BACKEND_PICKED"}
+    empty HOME (no ``~/.keras/keras.json``), the data folder, and no PYTHONDONTWRITEBYTECODE
+    (set on the project's machines), so that the first verb writes the ``.pyc`` files that
+    ``pip install --no-compile`` left to it and the next verbs read them."""
+    drop = {"KERAS_BACKEND", "KERAS_HOME", "PYTHONPATH", "VIRTUAL_ENV", "VAE_KERAS_BACKEND_PICKED",
+            "PYTHONDONTWRITEBYTECODE"}  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in drop}
     return {**env, "HOME": str(home), "VAE_KERAS_DATA_DIR": str(data), **extra}
 
