@@ -11,7 +11,8 @@ that ``.ci/run`` stays within 12 on a 2-core CPU) is the guard the next change r
 per-file shares say where to look; the per-worker loads say whether ``--dist loadfile`` keeps
 both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST).
 
-Writes benchmarks/results/bench_tests_<suite>_<cpu>.json and, with the records of every CPU,
+Writes benchmarks/results/bench_tests_<suite>_<cpu>.json (the CPU: its model and vector
+extensions) and, with the records of every CPU,
 the table between the ``tests-time`` markers of docs/tests.md, and the list between its
 ``tests-files`` markers: every test file, what it proves (the first paragraph of its
 docstring), the suite its tests run in and its seconds in the newest record of each suite
@@ -94,6 +95,19 @@ def parse(output: str) -> dict:
     }
 
 
+def cpu_name(cpu: dict) -> str:
+    """``Intel(R) Xeon(R) Processor (AVX2, AVX-512)``: the model and its vector extensions."""
+    extensions = cpu.get("extensions") or []
+    return cpu["model"] + (f" ({', '.join(extensions)})" if extensions else "")
+
+
+def cpu_slug(cpu: dict) -> str:
+    """A record's CPU in its file name: the model and its vector extensions, since one model
+    name ("Intel(R) Xeon(R) Processor") covers CPUs that run the suite twice as fast as
+    each other (with AMX and without)."""
+    return file_slug(" ".join([cpu["model"], *cpu.get("extensions", [])]))
+
+
 def run_suite(suite: str, load: str | None = None) -> tuple[float, int, str]:
     """Run ``suite`` as the Makefile does, with the durations, and ``load``'s work beside it
     (:data:`LOADS`, stopped when the suite ends); (wall seconds, exit code, output)."""
@@ -169,7 +183,7 @@ def file_table(records: list[dict], tests: Path = ROOT / "tests") -> str:
     suites = [s for s in SUITES if s in newest]
     head = " | ".join(
         f"`make test{'-slow' if s == 'slow' else ''}` (s; {newest[s]['date'][:10]}, "
-        f"{newest[s]['cpu']['model']})"
+        f"{cpu_name(newest[s]['cpu'])})"
         for s in suites
     )
     rows = [f"| file | what it proves | {head} |", "|---|---|" + "---|" * len(suites)]
@@ -220,7 +234,7 @@ def main(argv=None) -> int:
     record["workers"] = {w: round(s, 1) for w, s in record["workers"].items()}
     RESULTS.mkdir(exist_ok=True)
     loaded = f"_{args.load}" if args.load else ""
-    out = RESULTS / f"bench_tests_{args.suite}_{file_slug(header['cpu']['model'])}{loaded}.json"
+    out = RESULTS / f"bench_tests_{args.suite}_{cpu_slug(header['cpu'])}{loaded}.json"
     write_json_atomic(out, record)
     print("\n".join(shares(record)))
     print(f"Record written to {out}")

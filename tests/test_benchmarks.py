@@ -292,6 +292,9 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     busy = bench.table([{**record, "returncode": 0, "load": "busy"}]).splitlines()[-1]
     assert busy.startswith("| `make test` beside a busy loop | 2026-12-06")  # --load's row
     assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
+    amx = {"model": "Intel(R) Xeon(R) Processor", "extensions": ["AVX-512", "AMX-BF16"]}
+    assert bench.cpu_slug(amx) == "intel-r--xeon-r--processor-avx-512-amx-bf16"
+    assert bench.cpu_slug({**amx, "extensions": ["AVX-512"]}) != bench.cpu_slug(amx)
     lines = bench.shares(record)
     assert lines[0].startswith("fast: 150 s wall, 0.50 of its 5-minute budget")
     assert lines[-3:] == ["     14.5 s  tests/test_a.py::test_one",
@@ -312,10 +315,10 @@ def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
         "cpu": {"model": "Xeon"},
         "files": {"tests/test_a.py": 14.4},
     }
-    slow = {"suite": "slow", "date": "2026-12-05", "cpu": {"model": "EPYC"},
+    slow = {"suite": "slow", "date": "2026-12-05", "cpu": {"model": "EPYC", "extensions": ["AVX2"]},
             "files": {"tests/test_b.py": 99.6}}  # fmt: skip
     loaded = {**slow, "date": "2026-12-07", "load": "busy", "files": {"tests/test_b.py": 150.0}}
     lines = bench.file_table([fast, old, slow, loaded], tmp_path).splitlines()
-    assert "`make test` (s; 2026-12-06, Xeon)" in lines[0] and "2026-12-05, EPYC" in lines[0]
+    assert "`make test` (s; 2026-12-06, Xeon)" in lines[0] and "2026-12-05, EPYC (AVX2)" in lines[0]
     assert lines[2] == "| `test_a.py` | Pins the KL \\|x\\| to its closed form. | 14 |  |"
     assert lines[3] == "| `test_b.py` | Runs slowly. |  | 100 |"
