@@ -41,7 +41,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from vae_keras.atomic import write_json_atomic
-from vae_keras.machine import file_slug, recorded_machine
+from vae_keras.machine import cpu_name, file_slug, recorded_machine
 from vae_keras.report import benchmark_header, replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,12 +93,6 @@ def parse(output: str) -> dict:
         "slowest_tests": {f"{file}::{test}": round(t, 1) for (file, test), t in slowest},
         "counts": counts,
     }
-
-
-def cpu_name(cpu: dict) -> str:
-    """``Intel(R) Xeon(R) Processor (AVX2, AVX-512)``: the model and its vector extensions."""
-    extensions = cpu.get("extensions") or []
-    return cpu["model"] + (f" ({', '.join(extensions)})" if extensions else "")
 
 
 def cpu_slug(cpu: dict) -> str:

@@ -80,10 +80,16 @@ def cpu_description(cpuinfo: str | None = None) -> dict[str, Any]:
     }
 
 
+def cpu_name(cpu: dict[str, Any]) -> str:
+    """``AMD EPYC (AVX2, AVX-512)``: the model and its vector extensions (none recorded: the
+    model alone)."""
+    extensions = cpu.get("extensions") or []
+    return cpu["model"] + (f" ({', '.join(extensions)})" if extensions else "")
+
+
 def machine_line(cpu: dict[str, Any], gpu: str | None = None) -> str:
     """One line for a table: ``AMD EPYC (AVX2, AVX-512), 2 cores, no GPU, BLAS openblas 0.3``."""
-    extensions = f" ({', '.join(cpu['extensions'])})" if cpu["extensions"] else ""
-    parts = [f"{cpu['model']}{extensions}", f"{cpu['cores']} cores"]
+    parts = [cpu_name(cpu), f"{cpu['cores']} cores"]
     if gpu is not None:
         parts.append(gpu)
     parts.append(f"BLAS {cpu['blas']}")
