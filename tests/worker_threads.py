@@ -3,8 +3,9 @@
 ``make test`` runs ``pytest -n auto``: one worker per core. Each worker's own thread pools
 (TensorFlow's, XLA's, OpenBLAS's, PyTorch's), and those of the processes it starts, would
 size themselves to every core and contend with the other workers' for them; one thread
-each (cores // workers) does the same work in less time (docs/tests.md has the measured
-gain). tests/conftest.py imports this module first; the variables are read once, when the
+each (cores // workers) does the same work in less time (``make test`` in a fresh clone on a
+2-core Xeon without AMX, back to back: 437 s, against 462 s with two threads a worker).
+tests/conftest.py imports this module first; the variables are read once, when the
 libraries load.
 """
 
