@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax_cache
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -26,6 +27,18 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The run's JAX compilation cache (tests/jax_cache.py), made by the process that configures
+#: pytest first (xdist's controller, whose workers inherit its environment), None elsewhere.
+_JAX_CACHE: list[str | None] = [None]
+
+
+def pytest_configure(config):
+    _JAX_CACHE[0] = jax_cache.share(os.environ)
+
+
+def pytest_unconfigure(config):
+    jax_cache.remove(_JAX_CACHE[0], os.environ)
 
 
 def run_script(*args, env=None, timeout=600, cwd=ROOT, process=False):

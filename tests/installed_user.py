@@ -31,6 +31,7 @@ import sys
 import venv
 from pathlib import Path
 
+import jax_cache
 import pytest
 from conftest import ROOT, write_npz
 
@@ -87,11 +88,12 @@ def user_venv(wheel: Path, extra: str, folder: Path) -> Path:
 
 def user_env(home: Path, data: Path, **extra: str) -> dict[str, str]:
     """A user's environment: no KERAS_BACKEND, no KERAS_HOME, no PYTHONPATH into the clone, an
-    empty HOME (no ``~/.keras/keras.json``), the data folder, and no PYTHONDONTWRITEBYTECODE
-    (set on the project's machines), so that the first verb writes the ``.pyc`` files that
-    ``pip install --no-compile`` left to it and the next verbs read them."""
+    empty HOME (no ``~/.keras/keras.json``), the data folder, no JAX compilation cache (the
+    test run's, tests/jax_cache.py), and no PYTHONDONTWRITEBYTECODE (set on the project's
+    machines), so that the first verb writes the ``.pyc`` files that ``pip install
+    --no-compile`` left to it and the next verbs read them."""
     drop = {"KERAS_BACKEND", "KERAS_HOME", "PYTHONPATH", "VIRTUAL_ENV", "VAE_KERAS_BACKEND_PICKED",
-            "PYTHONDONTWRITEBYTECODE"}  # fmt: skip
+            "PYTHONDONTWRITEBYTECODE", *jax_cache.VARIABLES}  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in drop}
     return {**env, "HOME": str(home), "VAE_KERAS_DATA_DIR": str(data), **extra}
 
