@@ -3,16 +3,16 @@
 ``make reproduce`` runs for minutes; a step that stays silent for a minute looks
 hung. :class:`Progress` prints a line at most every ``every`` seconds (and at
 the end) with what is done, the elapsed time and, from the rate so far, the time
-left. :class:`EpochProgress` does the same for a ``model.fit`` run with
-``verbose=0``.
+left. :func:`epoch_progress` does the same for a ``model.fit`` run with
+``verbose=0``. The module imports no Keras until that callback is made, so that the
+commands which only print (``vae-keras reproduce --list``) start without a backend.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-import keras
+from typing import Any
 
 
 def format_seconds(seconds: float) -> str:
@@ -52,12 +52,12 @@ class Progress:
         self.log(line)
 
 
-class EpochProgress(keras.callbacks.Callback):
-    """A :class:`Progress` line per epoch of ``fit`` (for fits run with ``verbose=0``)."""
+def epoch_progress(label: str, epochs: int, log: Callable[[str], None] = print) -> Any:
+    """A Keras callback that logs a :class:`Progress` line per epoch of ``fit`` (for fits run
+    with ``verbose=0``)."""
+    import keras
 
-    def __init__(self, label: str, epochs: int, log: Callable[[str], None] = print):
-        super().__init__()
-        self.progress = Progress(label, epochs, "epochs", log, every=0.0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.progress.update(epoch + 1)
+    progress = Progress(label, epochs, "epochs", log, every=0.0)
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: progress.update(epoch + 1)
+    )

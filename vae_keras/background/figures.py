@@ -35,7 +35,7 @@ def denoising_autoencoder(
     import keras
 
     from vae_keras.autoencoders import build_autoencoder
-    from vae_keras.progress import EpochProgress
+    from vae_keras.progress import epoch_progress
 
     rows, numbers = {}, {}
     for corruption, level in (("mask", 0.5), ("gaussian", 0.5)):
@@ -49,7 +49,7 @@ def denoising_autoencoder(
             verbose=0,
             validation_data=(x_test, x_test),
             shuffle=True,
-            callbacks=[EpochProgress(f"{corruption}-noise autoencoder", epochs, log)],
+            callbacks=[epoch_progress(f"{corruption}-noise autoencoder", epochs, log)],
         ).history
         clean = x_test[:10]
         corrupted = np.asarray(models.corruption(clean, training=True))
