@@ -320,13 +320,34 @@ def test_speed_options_do_not_change_what_is_trained(trained, tmp_path):
 
 
 def test_xla_and_the_plain_path_train_too(trained, tmp_path):
+    """The default path (XLA: the ``trained`` fixture's run, ``TrainOptions()``) and the
+    slides' plain ``fit`` both learn the same model. (The XLA run was trained again here
+    with the default options, the fixture's run once more.)"""
     _, history, ds = trained
-    for name, options in (("xla", TrainOptions()), ("plain", PLAIN)):
-        other = train(CONFIG, ds, tmp_path / name, verbose=0, options=options)
+    plain = train(CONFIG, ds, tmp_path / "plain", verbose=0, options=PLAIN)
+    for other in (history, plain):
         assert len(other) == CONFIG.epochs
         assert other[-1]["loss"] < 0.9 * other[0]["loss"]
-        # a different random stream, the same model: the final losses agree loosely
-        assert other[-1]["val_loss"] == pytest.approx(history[-1]["val_loss"], rel=0.1)
+    # a different random stream, the same model: the final losses agree loosely
+    assert plain[-1]["val_loss"] == pytest.approx(history[-1]["val_loss"], rel=0.1)
+
+
+def test_the_optimizer_is_built_before_the_train_step_is_traced(trained, tmp_path, monkeypatch):
+    """RMSprop's variables are made before ``fit``, outside any traced function: made by its
+    first update inside the traced step, they made TensorFlow trace that step twice."""
+    import tensorflow as tf
+
+    _, _, ds = trained
+    inside = []
+    build = keras.optimizers.RMSprop.build
+
+    def recorded(self, variables):
+        inside.append(tf.inside_function())
+        return build(self, variables)
+
+    monkeypatch.setattr(keras.optimizers.RMSprop, "build", recorded)
+    train(replace(CONFIG, epochs=1), ds, tmp_path / "run", verbose=0)
+    assert inside == [False]
 
 
 def test_bad_options_are_refused():
