@@ -202,19 +202,25 @@ def stop_after(epochs: int):
 
 
 #: The longest test files, run first: `make test` gives each xdist worker whole files
-#: (`--dist loadfile`), and a long file started last would run alone at the end. The
-#: slow suite's (`make test-slow`) are among them: the classifier's, the notebook's and the
+#: (`--dist loadfile`; pyproject.toml keeps xdist from sorting them by their number of
+#: tests), and a long file started last would run alone at the end. The slow suite's
+#: (`make test-slow`) are among them: the classifier's, the notebook's and the
 #: distribution's tests, unlisted, ran last and left a worker idle for 200 s under load.
+#: The fused JAX path's check comes second, on the other worker, so that the JAX
+#: programs it compiles are in the run's cache (tests/jax_cache.py) when the backend check
+#: reaches JAX, its last backend.
 LONGEST_FIRST = (
+    "test_backends.py",
+    "test_jax_speed.py",
     "test_report.py",
     "test_installed_torch.py",
     "test_installed_jax.py",
-    "test_backends.py",
     "test_classifier.py",
-    "test_variants.py",
     "test_crash_safety.py",
     "test_notebook.py",
+    "test_variants.py",
     "test_distribution.py",
+    "test_explorer.py",
     "test_training.py",
     "test_scripts.py",
     "test_evaluation.py",
