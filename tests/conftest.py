@@ -30,15 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The run's JAX compilation cache (tests/jax_cache.py), made by the process that configures
 #: pytest first (xdist's controller, whose workers inherit its environment), None elsewhere.
-_JAX_CACHE: list[str | None] = [None]
+JAX_CACHE_MADE = pytest.StashKey[str | None]()
 
 
 def pytest_configure(config):
-    _JAX_CACHE[0] = jax_cache.share(os.environ)
+    config.stash[JAX_CACHE_MADE] = jax_cache.share(os.environ)
 
 
 def pytest_unconfigure(config):
-    jax_cache.remove(_JAX_CACHE[0], os.environ)
+    jax_cache.remove(config.stash.get(JAX_CACHE_MADE, None), os.environ)
 
 
 def run_script(*args, env=None, timeout=600, cwd=ROOT, process=False):

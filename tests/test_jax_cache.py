@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import jax_cache
+from conftest import JAX_CACHE_MADE
 from installed_user import user_env
 
 
@@ -29,11 +30,14 @@ def test_a_cache_already_named_is_kept_and_never_removed(tmp_path):
     assert tmp_path.is_dir() and environ == {"JAX_COMPILATION_CACHE_DIR": str(tmp_path)}
 
 
-def test_this_run_shares_one_cache_and_jax_uses_it(tmp_path):
-    """This process (an xdist worker, or pytest alone) has the run's cache, and a JAX process
-    started from it writes its compiled programs there; a user's environment has none."""
+def test_this_run_shares_one_cache_and_jax_uses_it(tmp_path, request):
+    """This process (an xdist worker, or pytest alone) has the run's cache, an xdist worker
+    the one its controller made (it made none of its own), and a JAX process started from
+    it writes its compiled programs there; a user's environment has none."""
     folder = Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
     assert folder.is_dir() and folder.name.startswith("vae-keras-jax-cache-")
+    made_here = request.config.stash[JAX_CACHE_MADE]
+    assert made_here is None if "PYTEST_XDIST_WORKER" in os.environ else made_here == str(folder)
     before = set(folder.iterdir())
     program = "import jax, jax.numpy as n; jax.jit(lambda x: n.sin(x) * 3.25)(n.arange(7.0))"
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,

@@ -37,4 +37,4 @@ def main(argv=None) -> int:
     from vae_keras.report import chosen_readme
 
     paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
-    return run_and_record(steps, key, *paths, list_only=args.list)
+    return run_and_record(steps, key, *paths)
