@@ -129,15 +129,17 @@ def test_list_prints_the_makefiles_chain():
 
 
 def test_listing_the_steps_imports_no_keras():
-    """``reproduce --list`` prints commands: a process that neither imports Keras nor a
-    backend (it took 4-9 s on a 2-core Xeon when it did)."""
+    """``--list`` prints commands (``reproduce`` and the studies, :func:`chain.list_or_run`):
+    a process that neither imports Keras nor a backend (it took 4-9 s on a 2-core Xeon when
+    it did)."""
     program = ("import sys; from vae_keras.commands import run_module; "
-               "code = run_module('reproduce', ['--list']); "
-               "print(code, sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', "
+               "codes = [run_module(m, ['--list']) for m in ('reproduce', 'fid_latent_size', "
+               "'rate_distortion', 'conditional')]; "
+               "print(codes, sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch', "
                "'matplotlib') if m in sys.modules))")  # fmt: skip
     result = run_script("-c", program)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.splitlines()[-1] == "0 []"
+    assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0] []"
 
 
 def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path):

@@ -316,18 +316,31 @@ def add_chain_options(parser) -> None:
 
 def study_main(argv, description: str, steps: Sequence[Sequence[str]], key: str) -> int:
     """The ``main`` of a study's script (``make fid-study``, ``make rate-distortion``): the
-    chain options, then :func:`run_and_record` of ``steps`` into results.json's ``key``."""
+    chain options, then :func:`list_or_run` of ``steps`` into results.json's ``key``."""
     import argparse
-
-    from vae_keras.report import chosen_readme
 
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_chain_options(parser)
-    args = parser.parse_args(argv)
-    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
-    return run_and_record(steps, key, *paths, list_only=args.list)
+    return list_or_run(parser.parse_args(argv), steps, key)
+
+
+def list_or_run(args, steps: Sequence[Sequence[str]], key: str) -> int:
+    """What a chain's command does with :func:`add_chain_options`' arguments: with ``--list``,
+    print the steps, importing neither the report nor Keras (unless ``--readme`` names a
+    file, which is checked first as without ``--list``); else :func:`run_and_record`."""
+    readme = None
+    if args.readme is not None or not args.list:
+        from vae_keras.report import chosen_readme
+
+        readme = chosen_readme(args.readme)
+    if args.list:
+        from vae_keras.commands import command_here
+
+        print("\n".join(command_here(shown(step)) for step in steps))
+        return 0
+    return run_and_record(steps, key, Path(args.results), readme, Path(args.setup_file))
 
 
 def recorded_seconds(path: Path) -> float | None:
@@ -344,16 +357,10 @@ def run_and_record(
     results: Path,
     readme: Path | None,
     setup_file: Path,
-    list_only: bool = False,
 ) -> int:
-    """What ``scripts/reproduce.py`` and ``scripts/fid_latent_size.py`` do: :func:`run_chain`,
-    print the step table, :func:`record_chain` under ``key``; the exit code. With
-    ``list_only``, print the steps instead."""
-    if list_only:
-        from vae_keras.commands import command_here
-
-        print("\n".join(command_here(shown(step)) for step in steps))
-        return 0
+    """What ``scripts/reproduce.py`` and the studies' scripts do (:func:`list_or_run`):
+    :func:`run_chain`, print the step table, :func:`record_chain` under ``key``; the exit
+    code."""
     try:
         timings = run_chain(steps)
     except ChainFailed as exc:

@@ -12,7 +12,6 @@ the report's architecture comparison), recorded as "compare".
 """
 
 import argparse
-from pathlib import Path
 
 
 def main(argv=None) -> int:
@@ -29,12 +28,7 @@ def main(argv=None) -> int:
     add_chain_options(parser)
     args = parser.parse_args(argv)
 
-    from vae_keras.chain import COMPARE_STEPS, REPRODUCE_STEPS, run_and_record
+    from vae_keras.chain import COMPARE_STEPS, REPRODUCE_STEPS, list_or_run
 
     steps, key = (COMPARE_STEPS, "compare") if args.compare else (REPRODUCE_STEPS, "reproduce")
-    if args.list:  # the commands alone: neither the report's modules nor Keras imported
-        return run_and_record(steps, key, Path(args.results), None, Path(args.setup_file), True)
-    from vae_keras.report import chosen_readme
-
-    paths = (Path(args.results), chosen_readme(args.readme), Path(args.setup_file))
-    return run_and_record(steps, key, *paths)
+    return list_or_run(args, steps, key)
