@@ -36,10 +36,14 @@ def share(environ: MutableMapping[str, str]) -> str | None:
     if environ.get("JAX_COMPILATION_CACHE_DIR"):
         return None
     folder = tempfile.mkdtemp(prefix="vae-keras-jax-cache-")
-    environ.update(JAX_COMPILATION_CACHE_DIR=folder,
-                   JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_COMPILATION_CACHE_MAX_SIZE=str(MAX_BYTES))  # fmt: skip
+    environ.update(variables(folder))
     return folder
+
+
+def variables(folder: str) -> dict[str, str]:
+    """The :data:`VARIABLES` that keep every compile of a JAX process in ``folder``."""
+    values = (folder, "0", str(MAX_BYTES))
+    return dict(zip(VARIABLES, values, strict=True))
 
 
 def remove(folder: str | None, environ: MutableMapping[str, str]) -> None:

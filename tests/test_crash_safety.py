@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import jax_cache
 import pytest
 
 from vae_keras import runs
@@ -56,10 +57,7 @@ class Trainers:
         self.folder, self.free, self.all = folder, {}, []
         # JAX's compiled programs kept on disk: a rerun loads what the killed run compiled
         # (the same executable) instead of compiling it again
-        self.caches = {
-            "JAX_COMPILATION_CACHE_DIR": str(folder / "jax-cache"),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-        }
+        self.caches = jax_cache.variables(str(folder / "jax-cache"))
 
     def run(self, data_dir, out, crash_at=0, args=TRAIN_ARGS, **extra_env):
         env = environment(**extra_env)
