@@ -10,6 +10,9 @@ The wall time against the suite's budget (``make test``: 5 minutes, ``make test-
 that ``.ci/run`` stays within 12 on a 2-core CPU) is the guard the next change reads; the
 per-file shares say where to look; the per-worker loads say whether ``--dist loadfile`` keeps
 both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST).
+The CPU seconds of the suite's processes (pytest, its workers and every process they started
+and waited for) say whether any order could meet the budget at all: on 2 cores a 5-minute
+suite has 600 s of CPU to spend, and a suite that needs more must do less work, not wait less.
 
 Writes benchmarks/results/bench_tests_<suite>_<cpu>.json (the CPU: its model and vector
 extensions) and, with the records of every CPU,
@@ -33,6 +36,7 @@ import ast
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -102,9 +106,18 @@ def cpu_slug(cpu: dict) -> str:
     return file_slug(" ".join([cpu["model"], *cpu.get("extensions", [])]))
 
 
-def run_suite(suite: str, load: str | None = None) -> tuple[float, int, str]:
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of this process's children that have ended and been waited
+    for, and of theirs (``getrusage(RUSAGE_CHILDREN)``)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_suite(suite: str, load: str | None = None) -> tuple[float, float, int, str]:
     """Run ``suite`` as the Makefile does, with the durations, and ``load``'s work beside it
-    (:data:`LOADS`, stopped when the suite ends); (wall seconds, exit code, output)."""
+    (:data:`LOADS`, stopped when the suite ends); (wall seconds, CPU seconds, exit code,
+    output). The CPU seconds are the suite's alone: the load is waited for only after they
+    are read; a process that its parent never waited for (one left to run on) is missing."""
     marker, _ = SUITES[suite]
     command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m",
                marker, "-v", "--durations=0", "-p", "no:cacheprovider"]  # fmt: skip
@@ -113,9 +126,10 @@ def run_suite(suite: str, load: str | None = None) -> tuple[float, int, str]:
         beside = subprocess.Popen(LOADS[load][0], cwd=ROOT, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu_seconds()
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        return time.perf_counter() - start, result.returncode, result.stdout + result.stderr
+        wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
+        return wall, cpu, result.returncode, result.stdout + result.stderr
     finally:
         if beside is not None:
             os.killpg(beside.pid, signal.SIGKILL)
@@ -129,6 +143,7 @@ def shares(record: dict, top: int = 8) -> list[str]:
     lines = [
         f"{record['suite']}: {wall:.0f} s wall, {wall / budget:.2f} of its "
         f"{budget // 60}-minute budget; {record['counts']}",
+        *cpu_line(record),
         "workers: " + ", ".join(f"{w} {s:.0f} s" for w, s in record["workers"].items()),
     ]
     for file, seconds in list(record["files"].items())[:top]:
@@ -139,24 +154,38 @@ def shares(record: dict, top: int = 8) -> list[str]:
     return lines
 
 
+def cpu_line(record: dict) -> list[str]:
+    """The record's CPU seconds against what its cores can give in its wall time and in its
+    budget (none for a record from before they were measured)."""
+    cpu, cores = record.get("cpu_seconds"), record.get("cpu", {}).get("cores")
+    if cpu is None or not cores:
+        return []
+    return [
+        f"CPU: {cpu:.0f} s, {cpu / (record['wall_seconds'] * cores):.0%} of {cores} cores over "
+        f"the wall time; the budget gives {record['budget_seconds'] * cores} s"
+    ]
+
+
 def table(records: list[dict]) -> str:
     """The Markdown table of every record: one row per suite and CPU, its costliest files."""
     rows = [
-        "| suite | date, commit | machine | wall | of budget | workers (s) | costliest files (s) |",
-        "|---|---|---|---|---|---|---|",
+        "| suite | date, commit | machine | wall | of budget | CPU (s) | workers (s) "
+        "| costliest files (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(records, key=lambda r: (r["suite"], r["date"])):
         workers = ", ".join(f"{s:.0f}" for s in r["workers"].values())
         costly = ", ".join(
             f"{Path(f).stem.removeprefix('test_')} {s:.0f}" for f, s in list(r["files"].items())[:4]
         )
+        cpu = f"{r['cpu_seconds']:.0f}" if r.get("cpu_seconds") is not None else "?"
         state = "" if r["returncode"] == 0 else " (failed)"
         if r.get("load"):
             state += f" {LOADS[r['load']][1]}"
         rows.append(
             f"| `make test{'-slow' if r['suite'] == 'slow' else ''}`{state} | {r['date'][:10]}, "
             f"{r.get('commit') or '?'} | {recorded_machine(r)} | {r['wall_seconds']:.0f} s "
-            f"| {r['wall_seconds'] / r['budget_seconds']:.2f} | {workers} | {costly} |"
+            f"| {r['wall_seconds'] / r['budget_seconds']:.2f} | {cpu} | {workers} | {costly} |"
         )
     return "\n".join(rows)
 
@@ -212,7 +241,7 @@ def main(argv=None) -> int:
     if args.table_only:
         write_table(page)
         return 0
-    wall, code, output = run_suite(args.suite, args.load)
+    wall, cpu, code, output = run_suite(args.suite, args.load)
     header = benchmark_header()
     record = {
         **header,
@@ -220,6 +249,7 @@ def main(argv=None) -> int:
         "command": f"pytest -n auto --dist loadfile -m '{SUITES[args.suite][0]}'",
         "budget_seconds": SUITES[args.suite][1],
         "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
         "returncode": code,
         "load": args.load,
         **parse(output),

@@ -259,7 +259,8 @@ def test_the_jax_epoch_benchmark_takes_medians_over_rounds_and_of_each_rounds_ra
 
 def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     """bench_tests.py: pytest's ``-v --durations=0`` lines summed by file and by the worker
-    that ran each test; the counts from the closing line; the table row of a record."""
+    that ran each test; the counts from the closing line; the table row of a record, with its
+    CPU seconds against what its cores give."""
     bench = load("bench_tests")
     output = """\
 [gw0] [ 50%] PASSED tests/test_a.py::test_one
@@ -291,7 +292,13 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     assert row.startswith("| `make test` (failed) | 2026-12-06, abc1234 | Intel(R) Xeon(R)")
     busy = bench.table([{**record, "returncode": 0, "load": "busy"}]).splitlines()[-1]
     assert busy.startswith("| `make test` beside a busy loop | 2026-12-06")  # --load's row
-    assert "| 150 s | 0.50 | 14, 9 | a 14, b 9 |" in row
+    assert "| 150 s | 0.50 | ? | 14, 9 | a 14, b 9 |" in row  # no CPU seconds recorded then
+    assert bench.shares(record)[1].startswith("workers: ")  # nor its line
+    measured = {**record, "cpu_seconds": 270.0, "cpu": {"model": "x", "cores": 2}}
+    assert "| 150 s | 0.50 | 270 | 14, 9 |" in bench.table([measured]).splitlines()[-1]
+    assert bench.shares(measured)[1] == (
+        "CPU: 270 s, 90% of 2 cores over the wall time; the budget gives 600 s"
+    )
     amx = {"model": "Intel(R) Xeon(R) Processor", "extensions": ["AVX-512", "AMX-BF16"]}
     assert bench.cpu_slug(amx) == "intel-r--xeon-r--processor-avx-512-amx-bf16"
     assert bench.cpu_slug({**amx, "extensions": ["AVX-512"]}) != bench.cpu_slug(amx)
@@ -322,3 +329,17 @@ def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
     assert "`make test` (s; 2026-12-06, Xeon)" in lines[0] and "2026-12-05, EPYC (AVX2)" in lines[0]
     assert lines[2] == "| `test_a.py` | Pins the KL \\|x\\| to its closed form. | 14 |  |"
     assert lines[3] == "| `test_b.py` | Runs slowly. |  | 100 |"
+
+
+def test_the_suite_benchmark_counts_the_cpu_of_the_processes_it_waited_for():
+    """bench_tests.children_cpu_seconds: a child that spins 0.3 s of CPU, and its own child
+    that spins as long, both count once they have been waited for."""
+    import subprocess
+    import sys
+
+    bench = load("bench_tests")
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    nested = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {spin!r}])\n{spin}"
+    before = bench.children_cpu_seconds()
+    subprocess.run([sys.executable, "-c", nested], check=True)
+    assert bench.children_cpu_seconds() - before >= 0.6
