@@ -40,6 +40,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -57,6 +58,8 @@ SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
 DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
 WORKER = re.compile(r"^\[(gw\d+)\].*?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)::(\S+)")
 SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
+#: The variable that makes each worker write its files' CPU seconds (tests/cpu_log.py).
+CPU_LOG_VARIABLE = "VAE_KERAS_TEST_CPU_LOG"
 #: How many of the costliest tests a record keeps.
 SLOWEST = 15
 #: --load: the work run beside the suite, and how the table names it.
@@ -113,11 +116,24 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_suite(suite: str, load: str | None = None) -> tuple[float, float, int, str]:
+def merged_cpu(folder: str | os.PathLike) -> dict[str, dict[str, float]]:
+    """The workers' files of tests/cpu_log.py in ``folder``, summed per test file:
+    ``{file: {"in_worker": s, "started": s}}``, the costliest (both together) first."""
+    total: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for path in Path(folder).glob("cpu-*.json"):
+        for file, (own, started) in json.loads(path.read_text()).items():
+            total[file][0] += own
+            total[file][1] += started
+    ranked = sorted(total.items(), key=lambda kv: -sum(kv[1]))
+    return {f: {"in_worker": round(a, 1), "started": round(b, 1)} for f, (a, b) in ranked}
+
+
+def run_suite(suite: str, load: str | None = None) -> tuple[float, float, dict, int, str]:
     """Run ``suite`` as the Makefile does, with the durations, and ``load``'s work beside it
-    (:data:`LOADS`, stopped when the suite ends); (wall seconds, CPU seconds, exit code,
-    output). The CPU seconds are the suite's alone: the load is waited for only after they
-    are read; a process that its parent never waited for (one left to run on) is missing."""
+    (:data:`LOADS`, stopped when the suite ends); (wall seconds, CPU seconds, each file's CPU
+    (:func:`merged_cpu`), exit code, output). The CPU seconds are the suite's alone: the load
+    is waited for only after they are read; a process that its parent never waited for (one
+    left to run on) is missing."""
     marker, _ = SUITES[suite]
     command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadfile", "-m",
                marker, "-v", "--durations=0", "-p", "no:cacheprovider"]  # fmt: skip
@@ -126,10 +142,13 @@ def run_suite(suite: str, load: str | None = None) -> tuple[float, float, int, s
         beside = subprocess.Popen(LOADS[load][0], cwd=ROOT, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        start, cpu = time.perf_counter(), children_cpu_seconds()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
-        return wall, cpu, result.returncode, result.stdout + result.stderr
+        with tempfile.TemporaryDirectory(prefix="bench-tests-cpu-") as folder:
+            env = {**os.environ, CPU_LOG_VARIABLE: folder}
+            start, cpu = time.perf_counter(), children_cpu_seconds()
+            result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+            wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
+            per_file = merged_cpu(folder)
+        return wall, cpu, per_file, result.returncode, result.stdout + result.stderr
     finally:
         if beside is not None:
             os.killpg(beside.pid, signal.SIGKILL)
@@ -146,8 +165,12 @@ def shares(record: dict, top: int = 8) -> list[str]:
         *cpu_line(record),
         "workers: " + ", ".join(f"{w} {s:.0f} s" for w, s in record["workers"].items()),
     ]
+    split = record.get("cpu_by_file", {})
     for file, seconds in list(record["files"].items())[:top]:
-        lines.append(f"  {seconds:7.1f} s  {seconds / total:5.1%}  {file}")
+        cpu = split.get(file)
+        started = (f"  (CPU: {cpu['in_worker']:.0f} s in the worker, {cpu['started']:.0f} s in "
+                   "processes it started)") if cpu else ""  # fmt: skip
+        lines.append(f"  {seconds:7.1f} s  {seconds / total:5.1%}  {file}{started}")
     lines.append("slowest tests (set-up, call and tear-down):")
     for test, seconds in list(record.get("slowest_tests", {}).items())[:top]:
         lines.append(f"  {seconds:7.1f} s  {test}")
@@ -179,6 +202,8 @@ def table(records: list[dict]) -> str:
             f"{Path(f).stem.removeprefix('test_')} {s:.0f}" for f, s in list(r["files"].items())[:4]
         )
         cpu = f"{r['cpu_seconds']:.0f}" if r.get("cpu_seconds") is not None else "?"
+        if r.get("cpu_by_file"):  # the share of the processes that the tests started
+            cpu += f" ({sum(c['started'] for c in r['cpu_by_file'].values()):.0f} started)"
         state = "" if r["returncode"] == 0 else " (failed)"
         if r.get("load"):
             state += f" {LOADS[r['load']][1]}"
@@ -241,7 +266,7 @@ def main(argv=None) -> int:
     if args.table_only:
         write_table(page)
         return 0
-    wall, cpu, code, output = run_suite(args.suite, args.load)
+    wall, cpu, per_file, code, output = run_suite(args.suite, args.load)
     header = benchmark_header()
     record = {
         **header,
@@ -250,6 +275,7 @@ def main(argv=None) -> int:
         "budget_seconds": SUITES[args.suite][1],
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
+        "cpu_by_file": per_file,
         "returncode": code,
         "load": args.load,
         **parse(output),

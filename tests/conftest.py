@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cpu_log
 import jax_cache
 import numpy as np
 import pytest
@@ -35,6 +36,8 @@ JAX_CACHE_MADE = pytest.StashKey[str | None]()
 
 def pytest_configure(config):
     config.stash[JAX_CACHE_MADE] = jax_cache.share(os.environ)
+    if os.environ.get(cpu_log.VARIABLE):  # benchmarks/bench_tests.py's CPU split
+        config.pluginmanager.register(cpu_log.CpuLog(os.environ[cpu_log.VARIABLE]), "cpu_log")
 
 
 def pytest_unconfigure(config):

@@ -296,6 +296,14 @@ def test_the_suite_benchmark_sums_durations_per_file_and_per_worker():
     assert bench.shares(record)[1].startswith("workers: ")  # nor its line
     measured = {**record, "cpu_seconds": 270.0, "cpu": {"model": "x", "cores": 2}}
     assert "| 150 s | 0.50 | 270 | 14, 9 |" in bench.table([measured]).splitlines()[-1]
+    split = {"tests/test_a.py": {"in_worker": 4.0, "started": 10.0},
+             "tests/test_b.py": {"in_worker": 8.0, "started": 0.5}}  # fmt: skip
+    row = bench.table([{**measured, "cpu_by_file": split}]).splitlines()[-1]
+    assert "| 0.50 | 270 (10 started) | 14, 9 |" in row
+    assert bench.shares({**measured, "cpu_by_file": split})[3] == (
+        "     14.5 s  62.4%  tests/test_a.py  "
+        "(CPU: 4 s in the worker, 10 s in processes it started)"
+    )
     assert bench.shares(measured)[1] == (
         "CPU: 270 s, 90% of 2 cores over the wall time; the budget gives 600 s"
     )
@@ -335,7 +343,6 @@ def test_the_suite_benchmark_counts_the_cpu_of_the_processes_it_waited_for():
     """bench_tests.children_cpu_seconds: a child that spins 0.3 s of CPU, and its own child
     that spins as long, both count once they have been waited for."""
     import subprocess
-    import sys
 
     bench = load("bench_tests")
     spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
@@ -343,3 +350,33 @@ def test_the_suite_benchmark_counts_the_cpu_of_the_processes_it_waited_for():
     before = bench.children_cpu_seconds()
     subprocess.run([sys.executable, "-c", nested], check=True)
     assert bench.children_cpu_seconds() - before >= 0.6
+
+
+def test_the_suite_benchmark_splits_each_files_cpu_between_its_worker_and_its_processes(tmp_path):
+    """tests/cpu_log.py around two tests of two files, as pytest drives its hook (one spins
+    0.3 s of CPU in the worker, the other in a process it starts), then its worker's file
+    summed by bench_tests.merged_cpu: each file's seconds land on its side."""
+    import subprocess
+    from types import SimpleNamespace
+
+    import cpu_log
+
+    bench = load("bench_tests")
+    assert bench.CPU_LOG_VARIABLE == cpu_log.VARIABLE
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    log = cpu_log.CpuLog(tmp_path)
+    for nodeid, work in (
+        ("tests/test_here.py::test_spins", lambda: exec(spin)),
+        ("tests/test_started.py::test_starts",
+         lambda: subprocess.run([sys.executable, "-c", spin], check=True)),
+    ):  # fmt: skip
+        around = log.pytest_runtest_protocol(SimpleNamespace(nodeid=nodeid), None)
+        next(around)  # pytest runs the test's set-up, call and tear-down here
+        work()
+        with pytest.raises(StopIteration):
+            next(around)
+    log.pytest_sessionfinish(None)
+    split = bench.merged_cpu(tmp_path)
+    here, started = split["tests/test_here.py"], split["tests/test_started.py"]
+    assert here["in_worker"] >= 0.25 and here["started"] < 0.1
+    assert started["started"] >= 0.25 and started["in_worker"] < 0.25

@@ -1,0 +1,51 @@
+"""What each test file costs in CPU: in its xdist worker, and in the processes it started.
+
+``benchmarks/bench_tests.py`` sets :data:`VARIABLE` to a folder; ``conftest.py`` then
+registers :class:`CpuLog` in every worker, which reads ``getrusage`` around each test (its
+set-up, call and tear-down, so that a module's fixtures count for its file) and writes one
+JSON file per worker when the session ends: per test file, the worker's own CPU seconds and
+those of the processes that the file's tests started and waited for (a fresh interpreter,
+the backend checks, pip, Chromium). A process left running, or killed and never waited for,
+is not counted. ``bench_tests.merged_cpu`` sums the workers' files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+#: The folder that bench_tests.py gives the suite for the workers' files.
+VARIABLE = "VAE_KERAS_TEST_CPU_LOG"
+
+
+def cpu_seconds(who: int) -> float:
+    """User and system CPU seconds of ``resource.RUSAGE_SELF`` or ``RUSAGE_CHILDREN``."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuLog:
+    """Per test file: ``[CPU seconds in this process, CPU seconds of the processes started]``."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.files: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        own, started = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
+        yield
+        row = self.files[item.nodeid.split("::")[0]]
+        row[0] += cpu_seconds(resource.RUSAGE_SELF) - own
+        row[1] += cpu_seconds(resource.RUSAGE_CHILDREN) - started
+
+    def pytest_sessionfinish(self, session):
+        if self.files:  # a worker's (xdist's controller runs no test)
+            rows = {file: [round(own, 2), round(started, 2)] for file, (own, started) in
+                    self.files.items()}  # fmt: skip
+            (self.folder / f"cpu-{os.getpid()}.json").write_text(json.dumps(rows))
