@@ -1,12 +1,13 @@
 """What each test file costs in CPU: in its xdist worker, and in the processes it started.
 
 ``benchmarks/bench_tests.py`` sets :data:`VARIABLE` to a folder; ``conftest.py`` then
-registers :class:`CpuLog` in every worker, which reads ``getrusage`` around each test (its
-set-up, call and tear-down, so that a module's fixtures count for its file) and writes one
-JSON file per worker when the session ends: per test file, the worker's own CPU seconds and
-those of the processes that the file's tests started and waited for (a fresh interpreter,
-the backend checks, pip, Chromium). A process left running, or killed and never waited for,
-is not counted. ``bench_tests.merged_cpu`` sums the workers' files.
+registers :class:`CpuLog` in every xdist worker (and takes the variable out of the worker's
+environment, so that a pytest started by a test adds no file). It reads ``getrusage`` around
+each test (its set-up, call and tear-down, so that a module's fixtures count for its file)
+and writes one JSON file per worker when the session ends: per test file, the worker's own
+CPU seconds and those of the processes that the file's tests started and waited for (a fresh
+interpreter, the backend checks, pip, Chromium). A process left running, or killed and never
+waited for, is not counted. ``bench_tests.merged_cpu`` sums the workers' files.
 """
 
 from __future__ import annotations

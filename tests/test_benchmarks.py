@@ -380,3 +380,33 @@ def test_the_suite_benchmark_splits_each_files_cpu_between_its_worker_and_its_pr
     here, started = split["tests/test_here.py"], split["tests/test_started.py"]
     assert here["in_worker"] >= 0.25 and here["started"] < 0.1
     assert started["started"] >= 0.25 and started["in_worker"] < 0.25
+
+
+def test_only_an_xdist_worker_logs_its_cpu_and_its_children_do_not_inherit_the_folder(
+    monkeypatch, tmp_path
+):
+    """conftest.pytest_configure: with bench_tests' variable set, an xdist worker registers
+    tests/cpu_log.py's plugin on that folder and takes the variable out of its environment
+    (a pytest that a test starts writes no file); xdist's controller registers none."""
+    import os
+    from types import SimpleNamespace
+
+    import conftest
+    import cpu_log
+
+    class Plugins:
+        def __init__(self):
+            self.registered = {}
+
+        def register(self, plugin, name):
+            self.registered[name] = plugin
+
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path))  # no cache made here
+    monkeypatch.setenv(cpu_log.VARIABLE, str(tmp_path))
+    controller = SimpleNamespace(stash={}, pluginmanager=Plugins())
+    conftest.pytest_configure(controller)
+    assert controller.pluginmanager.registered == {}
+    worker = SimpleNamespace(stash={}, pluginmanager=Plugins(), workerinput={})
+    conftest.pytest_configure(worker)
+    assert worker.pluginmanager.registered["cpu_log"].folder == tmp_path
+    assert cpu_log.VARIABLE not in os.environ
