@@ -47,6 +47,9 @@ def test_a_bug_inside_training_keeps_its_traceback(tmp_path):
 
 
 def test_options_that_do_not_fit_the_backend_are_one_line(tmp_path):
+    """--distribute multiworker on JAX, in a process of its own: exit code 2, one line (no
+    traceback), nothing created. (tests/test_distribution.py ran the same command for its
+    exit code, message and missing traceback; this test proves all three.)"""
     write_npz(tmp_path)
     result = run_script(
         "scripts/train_mnist.py",

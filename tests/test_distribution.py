@@ -147,19 +147,3 @@ def test_jax_data_parallel_over_two_cpu_devices_trains_as_one_device(data_dir, t
         assert [r[key] for r in histories["two"]] == pytest.approx(
             [r[key] for r in histories["one"]], rel=1e-4
         )
-
-
-def test_distribute_without_a_path_on_the_backend_is_a_clear_error(data_dir, tmp_path):
-    pytest.importorskip("jax")
-    out = tmp_path / "run"
-    result = subprocess.run(
-        train_command(data_dir, out, "--distribute", "multiworker"),
-        cwd=ROOT,
-        env=environment(KERAS_BACKEND="jax"),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "--distribute multiworker is not available on the jax backend" in result.stderr
