@@ -70,8 +70,10 @@ def run_script(*args, env=None, timeout=600, cwd=ROOT, process=False):
     )
 
 
-#: The environment variables a script may be given in this process; any other starts one.
-IN_PROCESS_ENV = {"VAE_KERAS_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL"}
+#: The environment variables a script may be given in this process (each read when the verb
+#: runs, not when a module is imported: the data folder, the explorer's Chromium); any other
+#: starts one.
+IN_PROCESS_ENV = {"VAE_KERAS_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL", "VAE_KERAS_CHROMIUM"}
 
 
 def script_module(script) -> str | None:
@@ -87,7 +89,7 @@ def script_module(script) -> str | None:
 
 def in_process_ok(args, env) -> bool:
     """Whether ``python *args`` can run in this process: a verb's script, with no environment
-    but the data folder (the backend of this process is the one it would get)."""
+    but :data:`IN_PROCESS_ENV`'s (the backend of this process is the one it would get)."""
     extra = set(env or {}) - IN_PROCESS_ENV
     return bool(args) and script_module(args[0]) is not None and not extra
 
@@ -145,6 +147,18 @@ def run_in_process(script, *args, env=None, cwd=ROOT) -> subprocess.CompletedPro
         texts.append(captured.read().decode(errors="replace"))
         captured.close()
     return subprocess.CompletedProcess([str(script), *map(str, args)], code, *texts)
+
+
+def load_benchmark(name: str):
+    """``benchmarks/<name>.py`` imported as the module ``name`` (its functions and ``main``),
+    as ``python benchmarks/<name>.py`` would run it, in this process."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def synthetic_images(n: int, shape=(28, 28), seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

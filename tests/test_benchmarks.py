@@ -1,21 +1,13 @@
 """The benchmarks' own logic: parsing a perf report and summing it by kind of work."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_benchmark as load
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # as `python benchmarks/<script>.py` has it
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 profile = load("profile_train")
