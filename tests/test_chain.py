@@ -142,20 +142,15 @@ def test_listing_the_steps_imports_no_keras():
     assert result.stdout.splitlines()[-1] == "[0, 0, 0, 0] []"
 
 
-def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path):
+def test_a_missing_set_up_time_is_recorded_as_unknown_and_never_crashes(tmp_path, monkeypatch):
     """reproduce.py with no .venv/.setup-seconds (a venv made before it existed, or run
-    directly): the table says "not recorded", and later reports rewrite the README too."""
+    directly): the table says "not recorded", and later reports rewrite the README too. (The
+    chain's steps are replaced by one timed step; the script runs in this process.)"""
     results, readme = minimal_results_and_readme(tmp_path)
-    script = ROOT / "scripts" / "reproduce.py"
-    inject = (
-        "import runpy, sys\n"
-        "import vae_keras.chain as chain\n"
-        "chain.run_chain = lambda steps: [{'command': 'python scripts/a.py', 'seconds': 61.0}]\n"
-        f"sys.argv = ['reproduce.py', '--results', {str(results)!r}, '--readme', "
-        f"{str(readme)!r}, '--setup-file', {str(tmp_path / 'absent')!r}]\n"
-        f"runpy.run_path({str(script)!r}, run_name='__main__')\n"
-    )
-    result = run_script("-c", inject)
+    step = {"command": "python scripts/a.py", "seconds": 61.0}
+    monkeypatch.setattr(chain, "run_chain", lambda steps: [step])
+    result = run_script("scripts/reproduce.py", "--results", results, "--readme", readme,
+                        "--setup-file", tmp_path / "absent")  # fmt: skip
     assert result.returncode == 0, result.stderr
     recorded = json.loads(results.read_text())
     assert recorded["reproduce"]["setup_seconds"] is None
