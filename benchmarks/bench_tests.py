@@ -45,6 +45,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import cpu_log  # noqa: E402  (tests/cpu_log.py: the workers' CPU files, written and read)
+
 from vae_keras.atomic import write_json_atomic
 from vae_keras.machine import cpu_name, file_slug, recorded_machine
 from vae_keras.report import benchmark_header, replace_block
@@ -58,8 +61,6 @@ SUITES = {"fast": ("not slow", 5 * 60), "slow": ("slow", 7 * 60)}
 DURATION = re.compile(r"^\s*([0-9.]+)s (setup|call|teardown)\s+(\S+?)::(\S+)")
 WORKER = re.compile(r"^\[(gw\d+)\].*?(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?)::(\S+)")
 SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
-#: The variable that makes each worker write its files' CPU seconds (tests/cpu_log.py).
-CPU_LOG_VARIABLE = "VAE_KERAS_TEST_CPU_LOG"
 #: How many of the costliest tests a record keeps.
 SLOWEST = 15
 #: --load: the work run beside the suite, and how the table names it.
@@ -109,29 +110,10 @@ def cpu_slug(cpu: dict) -> str:
     return file_slug(" ".join([cpu["model"], *cpu.get("extensions", [])]))
 
 
-def children_cpu_seconds() -> float:
-    """User and system CPU seconds of this process's children that have ended and been waited
-    for, and of theirs (``getrusage(RUSAGE_CHILDREN)``)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def merged_cpu(folder: str | os.PathLike) -> dict[str, dict[str, float]]:
-    """The workers' files of tests/cpu_log.py in ``folder``, summed per test file:
-    ``{file: {"in_worker": s, "started": s}}``, the costliest (both together) first."""
-    total: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for path in Path(folder).glob("cpu-*.json"):
-        for file, (own, started) in json.loads(path.read_text()).items():
-            total[file][0] += own
-            total[file][1] += started
-    ranked = sorted(total.items(), key=lambda kv: -sum(kv[1]))
-    return {f: {"in_worker": round(a, 1), "started": round(b, 1)} for f, (a, b) in ranked}
-
-
 def run_suite(suite: str, load: str | None = None) -> tuple[float, float, dict, int, str]:
     """Run ``suite`` as the Makefile does, with the durations, and ``load``'s work beside it
     (:data:`LOADS`, stopped when the suite ends); (wall seconds, CPU seconds, each file's CPU
-    (:func:`merged_cpu`), exit code, output). The CPU seconds are the suite's alone: the load
+    (:func:`cpu_log.merged`), exit code, output). The CPU seconds are the suite's alone: the load
     is waited for only after they are read; a process that its parent never waited for (one
     left to run on) is missing."""
     marker, _ = SUITES[suite]
@@ -143,11 +125,12 @@ def run_suite(suite: str, load: str | None = None) -> tuple[float, float, dict, 
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         with tempfile.TemporaryDirectory(prefix="bench-tests-cpu-") as folder:
-            env = {**os.environ, CPU_LOG_VARIABLE: folder}
-            start, cpu = time.perf_counter(), children_cpu_seconds()
+            env = {**os.environ, cpu_log.VARIABLE: folder}
+            start, cpu = time.perf_counter(), cpu_log.cpu_seconds(resource.RUSAGE_CHILDREN)
             result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
-            wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
-            per_file = merged_cpu(folder)
+            wall = time.perf_counter() - start
+            cpu = cpu_log.cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
+            per_file = cpu_log.merged(folder)
         return wall, cpu, per_file, result.returncode, result.stdout + result.stderr
     finally:
         if beside is not None:

@@ -7,7 +7,7 @@ each test (its set-up, call and tear-down, so that a module's fixtures count for
 and writes one JSON file per worker when the session ends: per test file, the worker's own
 CPU seconds and those of the processes that the file's tests started and waited for (a fresh
 interpreter, the backend checks, pip, Chromium). A process left running, or killed and never
-waited for, is not counted. ``bench_tests.merged_cpu`` sums the workers' files.
+waited for, is not counted. :func:`merged` sums the workers' files for bench_tests.
 """
 
 from __future__ import annotations
@@ -50,3 +50,15 @@ class CpuLog:
             rows = {file: [round(own, 2), round(started, 2)] for file, (own, started) in
                     self.files.items()}  # fmt: skip
             (self.folder / f"cpu-{os.getpid()}.json").write_text(json.dumps(rows))
+
+
+def merged(folder: str | os.PathLike) -> dict[str, dict[str, float]]:
+    """The workers' files in ``folder``, summed per test file:
+    ``{file: {"in_worker": s, "started": s}}``, the costliest (both together) first."""
+    total: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for path in Path(folder).glob("cpu-*.json"):
+        for file, (own, started) in json.loads(path.read_text()).items():
+            total[file][0] += own
+            total[file][1] += started
+    ranked = sorted(total.items(), key=lambda kv: -sum(kv[1]))
+    return {f: {"in_worker": round(a, 1), "started": round(b, 1)} for f, (a, b) in ranked}

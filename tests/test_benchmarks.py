@@ -331,36 +331,39 @@ def test_the_suite_benchmark_lists_what_each_test_file_proves(tmp_path):
     assert lines[3] == "| `test_b.py` | Runs slowly. |  | 100 |"
 
 
-def test_the_suite_benchmark_counts_the_cpu_of_the_processes_it_waited_for():
-    """bench_tests.children_cpu_seconds: a child that spins 0.3 s of CPU, and its own child
-    that spins as long, both count once they have been waited for."""
+#: Python code that spends 0.3 s of CPU.
+SPIN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+
+
+def test_the_cpu_of_the_processes_waited_for_is_counted():
+    """tests/cpu_log.cpu_seconds of ``RUSAGE_CHILDREN`` (bench_tests' reading around a suite):
+    a child that spins 0.3 s of CPU, and its own child that spins as long, both count once
+    they have been waited for."""
+    import resource
     import subprocess
 
-    bench = load("bench_tests")
-    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
-    nested = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {spin!r}])\n{spin}"
-    before = bench.children_cpu_seconds()
+    import cpu_log
+
+    nested = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {SPIN!r}])\n{SPIN}"
+    before = cpu_log.cpu_seconds(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-c", nested], check=True)
-    assert bench.children_cpu_seconds() - before >= 0.6
+    assert cpu_log.cpu_seconds(resource.RUSAGE_CHILDREN) - before >= 0.6
 
 
-def test_the_suite_benchmark_splits_each_files_cpu_between_its_worker_and_its_processes(tmp_path):
+def test_each_files_cpu_is_split_between_its_worker_and_its_processes(tmp_path):
     """tests/cpu_log.py around two tests of two files, as pytest drives its hook (one spins
     0.3 s of CPU in the worker, the other in a process it starts), then its worker's file
-    summed by bench_tests.merged_cpu: each file's seconds land on its side."""
+    summed by cpu_log.merged (what bench_tests records): each file's seconds on its side."""
     import subprocess
     from types import SimpleNamespace
 
     import cpu_log
 
-    bench = load("bench_tests")
-    assert bench.CPU_LOG_VARIABLE == cpu_log.VARIABLE
-    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
     log = cpu_log.CpuLog(tmp_path)
     for nodeid, work in (
-        ("tests/test_here.py::test_spins", lambda: exec(spin)),
+        ("tests/test_here.py::test_spins", lambda: exec(SPIN)),
         ("tests/test_started.py::test_starts",
-         lambda: subprocess.run([sys.executable, "-c", spin], check=True)),
+         lambda: subprocess.run([sys.executable, "-c", SPIN], check=True)),
     ):  # fmt: skip
         around = log.pytest_runtest_protocol(SimpleNamespace(nodeid=nodeid), None)
         next(around)  # pytest runs the test's set-up, call and tear-down here
@@ -368,7 +371,7 @@ def test_the_suite_benchmark_splits_each_files_cpu_between_its_worker_and_its_pr
         with pytest.raises(StopIteration):
             next(around)
     log.pytest_sessionfinish(None)
-    split = bench.merged_cpu(tmp_path)
+    split = cpu_log.merged(tmp_path)
     here, started = split["tests/test_here.py"], split["tests/test_started.py"]
     assert here["in_worker"] >= 0.25 and here["started"] < 0.1
     assert started["started"] >= 0.25 and started["in_worker"] < 0.25
