@@ -321,8 +321,8 @@ def test_speed_options_do_not_change_what_is_trained(trained, tmp_path):
 
 def test_xla_and_the_plain_path_train_too(trained, tmp_path):
     """The default path (XLA: the ``trained`` fixture's run, ``TrainOptions()``) and the
-    slides' plain ``fit`` both learn the same model. (The XLA run was trained again here
-    with the default options, the fixture's run once more.)"""
+    slides' plain ``fit`` both learn the same model. Only the plain run trains here: the
+    fixture's run is already the default options' XLA run."""
     _, history, ds = trained
     plain = train(CONFIG, ds, tmp_path / "plain", verbose=0, options=PLAIN)
     for other in (history, plain):
