@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_script, write_npz
+from conftest import fixture_options, run_script, write_npz
 
 from vae_keras import evaluation, samplers
 from vae_keras.data import load_dataset
@@ -30,6 +30,7 @@ def tiny(tmp_path_factory):
         dataset,
         run_dir,
         verbose=0,
+        options=fixture_options(),
     )
     return folder, dataset, load_run(run_dir)
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_script, write_npz
+from conftest import fixture_options, run_script, write_npz
 
 from vae_keras import explorer
 from vae_keras.data import load_dataset
@@ -27,6 +27,7 @@ def page_dir(tmp_path_factory):
         load_dataset("mnist", folder),
         run_dir,
         verbose=0,
+        options=fixture_options(),
     )
     out = folder / "page"
     written = explorer.export_explorer(run_dir, out, data_dir=folder, max_points=150)
@@ -144,7 +145,7 @@ def conditional_page(page_dir):
     _, _, folder = page_dir
     run_dir = folder / "conditional-run"
     config = RunConfig(intermediate_dim=32, latent_dim=2, epochs=2, batch_size=64, conditional=True)
-    train(config, load_dataset("mnist", folder), run_dir, verbose=0)
+    train(config, load_dataset("mnist", folder), run_dir, verbose=0, options=fixture_options())
     out = page_dir[0] / "conditional"
     explorer.export_explorer(run_dir, out, data_dir=folder, max_points=100)
     return out, load_run(run_dir), folder

@@ -13,13 +13,13 @@ from vae_keras.training import train
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    from conftest import write_npz
+    from conftest import fixture_options, write_npz
 
     folder = tmp_path_factory.mktemp("lik")
     write_npz(folder, n_train=500, n_test=64)
     dataset = load_dataset("mnist", folder)
     config = RunConfig(intermediate_dim=32, latent_dim=2, epochs=3, batch_size=100)
-    train(config, dataset, folder / "run", verbose=0)
+    train(config, dataset, folder / "run", verbose=0, options=fixture_options())
     return load_run(folder / "run"), dataset.x_test
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_script, write_npz
+from conftest import fixture_options, run_script, write_npz
 from matplotlib.image import imread
 
 from vae_keras.data import load_dataset
@@ -45,9 +45,10 @@ def tiny_runs(tmp_path_factory):
     small = {"intermediate_dim": 16, "epochs": 1, "batch_size": 100}
     for latent, seed in ((2, 0), (8, 0), (8, 1), (8, 2)):
         name = f"mnist-latent{latent}" + (f"-seed{seed}" if seed else "")
-        train(RunConfig(latent_dim=latent, seed=seed, **small), mnist, runs / name, verbose=0)
+        train(RunConfig(latent_dim=latent, seed=seed, **small), mnist, runs / name, verbose=0,
+              options=fixture_options())  # fmt: skip
     cifar_config = RunConfig(dataset="cifar10", original_dim=3072, latent_dim=128, **small)
-    train(cifar_config, cifar, runs / "cifar10-latent128", verbose=0)
+    train(cifar_config, cifar, runs / "cifar10-latent128", verbose=0, options=fixture_options())
     from vae_keras.classifier import train_classifier
 
     train_classifier(mnist, runs / "mnist-classifier", epochs=1, batch_size=100)
@@ -365,7 +366,7 @@ def test_the_kl_weight_study_measures_rate_distortion_and_active_units(tiny_runs
     weighted = []
     for beta in (0.5, 784.0):
         run_dir = tmp_path / "runs" / f"mnist-latent8-beta{beta:g}"
-        train(RunConfig(beta=beta, **small), mnist, run_dir, verbose=0)
+        train(RunConfig(beta=beta, **small), mnist, run_dir, verbose=0, options=fixture_options())
         weighted.append(RunSpec(run_dir, f"train beta {beta:g}"))
     ones = ["mnist-latent8", "mnist-latent8-seed1", "mnist-latent8-seed2"]
     config = ReportConfig(
@@ -408,7 +409,8 @@ def test_the_conditional_step_scores_the_digits_asked_for(tiny_runs, tmp_path):
     mnist = load_dataset("mnist", data_dir)
     run_dir = tmp_path / "runs" / "mnist-latent8-cond"
     small = {"intermediate_dim": 16, "epochs": 1, "batch_size": 100, "latent_dim": 8}
-    train(RunConfig(conditional=True, **small), mnist, run_dir, verbose=0)
+    train(RunConfig(conditional=True, **small), mnist, run_dir, verbose=0,
+          options=fixture_options())  # fmt: skip
     ones = ["mnist-latent8", "mnist-latent8-seed1", "mnist-latent8-seed2"]
     n = 300
     config = ReportConfig(

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_script, write_npz
+from conftest import fixture_options, run_script, write_npz
 from scipy.stats import multivariate_normal
 
 from vae_keras import evaluation, samplers
@@ -39,6 +39,7 @@ def tiny(tmp_path_factory):
         load_dataset("mnist", folder),
         run_dir,
         verbose=0,
+        options=fixture_options(),
     )
     return folder, load_run(run_dir)
 

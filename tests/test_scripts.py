@@ -137,8 +137,9 @@ def test_an_out_that_cannot_be_a_directory_is_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    """A one-epoch run on synthetic data, and the arguments that train it."""
-    from conftest import write_npz
+    """A one-epoch run on synthetic data, and the arguments that train it (without XLA, as
+    :func:`conftest.fixture_options`: these tests are about damaged files, not the path)."""
+    from conftest import fixture_options, write_npz
 
     from vae_keras.data import load_dataset
     from vae_keras.runs import RunConfig
@@ -147,9 +148,9 @@ def trained_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("damaged")
     write_npz(root, n_train=200, n_test=100)
     config = RunConfig(intermediate_dim=16, epochs=1, batch_size=100)
-    train(config, load_dataset("mnist", root), root / "run", verbose=0)
+    train(config, load_dataset("mnist", root), root / "run", verbose=0, options=fixture_options())
     args = ["--data-dir", str(root), "--intermediate-dim", "16", "--epochs", "1"]
-    return root / "run", [*args, "--batch-size", "100", "--verbose", "0"]
+    return root / "run", [*args, "--batch-size", "100", "--verbose", "0", "--no-jit"]
 
 
 def damaged_copy(run_dir, tmp_path, damage):

@@ -8,7 +8,7 @@ from dataclasses import replace
 import keras
 import numpy as np
 import pytest
-from conftest import stop_after
+from conftest import fixture_options, stop_after
 
 from vae_keras import runs
 from vae_keras.batching import aligned_steps_per_execution, epoch_order, seeded_batches
@@ -176,11 +176,13 @@ def test_a_different_config_in_the_same_directory_is_refused(trained, tmp_path):
     other = RunConfig(**{**CONFIG.to_dict(), "latent_dim": 3})
     with pytest.raises(RunError, match="(?s)different configuration.*--fresh"):
         train(other, ds, run_dir, verbose=0)
-    fresh_dir = tmp_path / "fresh"
-    train(RunConfig(**{**CONFIG.to_dict(), "epochs": 1}), ds, fresh_dir, verbose=0)
+    fresh_dir = tmp_path / "fresh"  # about the run folder, not the path: fixture_options
+    options = fixture_options()
+    train(RunConfig(**{**CONFIG.to_dict(), "epochs": 1}), ds, fresh_dir, verbose=0, options=options)
     history = train(
-        RunConfig(**{**other.to_dict(), "epochs": 1}), ds, fresh_dir, fresh=True, verbose=0
-    )
+        RunConfig(**{**other.to_dict(), "epochs": 1}), ds, fresh_dir, fresh=True, verbose=0,
+        options=options,
+    )  # fmt: skip
     assert len(history) == 1 and runs.read_config(fresh_dir).latent_dim == 3
 
 
@@ -433,11 +435,12 @@ def tensorboard_events(log_dir):
 
 
 def test_tensorboard_writes_losses_and_samples_and_a_resume_appends(tiny_dataset_module, tmp_path):
-    run_dir = tmp_path / "run"
+    run_dir = tmp_path / "run"  # about the event files, not the path: fixture_options
     short = RunConfig(**{**CONFIG.to_dict(), "epochs": 2})
-    train(short, tiny_dataset_module, run_dir, verbose=0, tensorboard=True)
+    options = fixture_options()
+    train(short, tiny_dataset_module, run_dir, verbose=0, tensorboard=True, options=options)
     longer = RunConfig(**{**CONFIG.to_dict(), "epochs": 3})
-    train(longer, tiny_dataset_module, run_dir, verbose=0, tensorboard=True)
+    train(longer, tiny_dataset_module, run_dir, verbose=0, tensorboard=True, options=options)
     found = tensorboard_events(run_dir / runs.TENSORBOARD_DIR)
     for folder in ("train", "validation"):
         for name in ("loss", "reconstruction_loss", "kl_loss"):
