@@ -137,11 +137,12 @@ def test_conditional_names_the_run_directory_and_old_configs_are_unconditional()
 @pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")  # 64 samples
 def test_train_conditional_then_fid_on_its_samples(tmp_path):
     """The command line trains into runs/mnist-latent2-cond, records it, and ``fid`` decodes the
-    run's samples with labels at the test set's frequencies, from the prior and the mixture."""
+    run's samples with labels at the test set's frequencies, from the prior and the mixture
+    (``--no-jit``: about the run and its samples, not the path; conftest.fixture_options)."""
     write_npz(tmp_path, n_train=256, n_test=64)
     env = {"VAE_KERAS_DATA_DIR": str(tmp_path)}
     args = ("--conditional", "--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16",
-            "--tensorboard")  # fmt: skip
+            "--tensorboard", "--no-jit")  # fmt: skip
     done = run_script("scripts/train_mnist.py", *args, "--verbose", "0", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     run = tmp_path / "runs" / "mnist-latent2-cond"
@@ -163,8 +164,10 @@ def test_train_conditional_then_fid_on_its_samples(tmp_path):
 
 
 def test_cifar10_trains_conditionally_on_its_ten_classes(tmp_path):
+    """The CIFAR-10 command with --conditional records a conditional run of 3,072 inputs
+    (``--no-jit``: about the run, not the path; conftest.fixture_options)."""
     write_npz(tmp_path, "cifar10", n_train=128, n_test=32, shape=(32, 32, 3))
-    done = run_script("scripts/train_cifar10.py", "--conditional", "--epochs", "1",
+    done = run_script("scripts/train_cifar10.py", "--conditional", "--epochs", "1", "--no-jit",
                       "--intermediate-dim", "16", "--latent-dim", "4", "--verbose", "0",
                       cwd=tmp_path, env={"VAE_KERAS_DATA_DIR": str(tmp_path)})  # fmt: skip
     assert done.returncode == 0, done.stderr
