@@ -168,8 +168,8 @@ def fixture_options():
     batches and fused steps; only the sampling noise differs (the options' docstring). On
     TensorFlow a tiny run's fixed cost is then about 1.5 s instead of 3.7 s (XLA compiling the
     train and eval steps; 2-core Xeon without AMX). The default compiled path keeps its own
-    tests: tests/test_training.py, test_variants.py, test_kl_weight.py, the backend checks and
-    the scripts' runs in test_report.py's fresh clone and test_crash_safety.py."""
+    tests: tests/test_training.py, the backend checks, the fresh clone's training
+    (tests/test_report.py) and the kill inside a default-path epoch (test_crash_safety.py)."""
     from vae_keras.training import TrainOptions
 
     return TrainOptions(jit_compile=False)
