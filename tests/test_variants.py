@@ -319,10 +319,19 @@ def test_a_mixed_model_puts_bfloat16_where_its_docstring_says_and_saves_it(tmp_p
 
 
 def test_conv_trains_without_xla_on_a_cpu_and_dense_keeps_it():
+    """The train step and the likelihood bound's log-weights model follow one rule
+    (distribution.xla_pays): no XLA for conv on TensorFlow without a GPU."""
+    from vae_keras.architectures import is_convolutional
     from vae_keras.distribution import has_gpu
+    from vae_keras.likelihood import log_weights_model
+    from vae_keras.runs import build_from_config
     from vae_keras.training import xla_for
 
     options = TrainOptions()  # jit_compile=True, the default
     assert xla_for(config("conv", "bernoulli"), options) is has_gpu()  # with a GPU, XLA too
     assert xla_for(config("dense", "gaussian"), options) is True
     assert xla_for(config("dense", "bernoulli"), TrainOptions(jit_compile=False)) is False
+    for architecture, xla in (("conv", has_gpu()), ("dense", True)):
+        models = build_from_config(config(architecture, "bernoulli"))
+        assert is_convolutional(models.encoder) is (architecture == "conv")
+        assert log_weights_model(models, 2, ("bernoulli",)).jit_compile is xla, architecture

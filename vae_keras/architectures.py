@@ -55,6 +55,11 @@ def check_architecture(architecture: str, image_shape: tuple[int, ...]) -> None:
             )
 
 
+def is_convolutional(model: keras.Model) -> bool:
+    """Whether ``model`` (a run's encoder, say) has a convolution: the ``conv`` architecture."""
+    return any(isinstance(layer, layers.Conv2D) for layer in model.layers)
+
+
 def channels_last(image_shape: tuple[int, ...]) -> tuple[int, int, int]:
     """``(28, 28) -> (28, 28, 1)``; ``(32, 32, 3)`` stays."""
     return tuple(image_shape) if len(image_shape) == 3 else (*image_shape, 1)

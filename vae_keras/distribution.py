@@ -1,4 +1,5 @@
-"""Where training runs: the devices, and data-parallel training on one or several machines.
+"""Where training runs: the devices, data-parallel training on one or several machines, and
+where compiling with XLA pays (:func:`xla_pays`).
 
 ``--distribute mirrored`` splits each batch over the local devices
 (``tf.distribute.MirroredStrategy`` on TensorFlow, Keras 3's
@@ -86,6 +87,21 @@ def local_devices() -> list[str]:
 def has_gpu() -> bool:
     """Whether Keras sees a GPU (or another accelerator) in this process."""
     return any(not d.lower().startswith("cpu") for d in local_devices())
+
+
+def xla_pays(convolutional: bool) -> bool:
+    """Whether a model is compiled with XLA in this process where it may be: on TensorFlow and
+    JAX, but not a convolutional model on TensorFlow without a GPU, and never on PyTorch.
+
+    XLA's CPU (transposed) convolutions made the conv VAE's epochs and its likelihood bound
+    several times slower than TensorFlow's own (oneDNN) kernels
+    (``benchmarks/bench_conv_xla.py``, docs/architectures.md). On PyTorch, Keras's
+    ``jit_compile=True`` wraps the step in ``torch.compile``, which made no epoch faster and
+    spent half a minute compiling (``benchmarks/bench_backends.py``, docs/backends.md).
+    """
+    if keras.backend.backend() == "torch":
+        return False
+    return not (convolutional and on_tensorflow() and not has_gpu())
 
 
 def distribution_scopes(distribute: str | None) -> tuple:

@@ -40,7 +40,7 @@ import numpy as np
 from keras import ops
 from scipy.special import logsumexp
 
-from vae_keras import architectures, losses
+from vae_keras import architectures, distribution, losses
 from vae_keras.conditioning import LabelError
 from vae_keras.model import VAELossLayer, VAEModels, loss_layer, reparameterize
 
@@ -154,7 +154,8 @@ def log_weights_model(models: VAEModels, k: int, densities: tuple[str, ...]) -> 
     own layers.
 
     A Keras model, so ``predict_on_batch`` runs it compiled (XLA on TensorFlow
-    and JAX): the decoder, the per-pixel log terms and the Gaussian densities of
+    and JAX, as :func:`vae_keras.distribution.xla_pays` allows: not a conv run on a CPU with
+    TensorFlow): the decoder, the per-pixel log terms and the Gaussian densities of
     a whole batch of ``batch x k`` samples in one call, with no array converted
     back and forth between steps.
     """
@@ -165,7 +166,7 @@ def log_weights_model(models: VAEModels, k: int, densities: tuple[str, ...]) -> 
     mean, log_var = posterior_model(models)(x)
     weights = LogWeights(models.generator, loss_layer(vae), densities)([x, mean, log_var, epsilon])
     model = keras.Model([x, epsilon], weights, name="log_weights")
-    model.compile(jit_compile=keras.backend.backend() != "torch")
+    model.compile(jit_compile=distribution.xla_pays(architectures.is_convolutional(models.encoder)))
     return model
 
 
