@@ -69,13 +69,26 @@ def main(argv=None) -> int:
     quiet_start()
     from vae_keras.atomic import write_json_atomic
     from vae_keras.data import load_dataset
-    from vae_keras.report import benchmark_header
     from vae_keras.runs import RunConfig
 
     dataset = load_dataset("mnist", args.data_dir, limit=args.limit)
     config = RunConfig(epochs=2, limit=args.limit, architecture="conv")
-    paths = {}
     run_dir = tempfile.mkdtemp(prefix="bench-conv-xla-")
+    try:
+        record = measure(config, dataset, run_dir, args.bound_images)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    write_json_atomic(Path(args.out), record)
+    return 0
+
+
+def measure(config, dataset, run_dir: str, bound_images: int) -> dict:
+    """The epochs each way, then the bound each way, trained and scored in ``run_dir``; the
+    record."""
+    from vae_keras.report import benchmark_header
+    from vae_keras.report.architectures import COMPARISON_K
+
+    paths = {}
     for fuse in (True, False):  # the default fused steps, and one compiled call per step
         without = epoch_seconds(config, dataset, jit=False, fuse=fuse, run_dir=run_dir)
         with_xla = epoch_seconds(config, dataset, jit=True, fuse=fuse, run_dir=run_dir)
@@ -89,12 +102,9 @@ def main(argv=None) -> int:
             f"conv VAE, {len(dataset.x_train)} MNIST images, {name}: one epoch {without:.2f} s "
             f"without XLA, {with_xla:.2f} s with XLA ({paths[name]['ratio']}x)"
         )
-    from vae_keras.report.architectures import COMPARISON_K
-
-    x = dataset.x_test[: args.bound_images]
+    x = dataset.x_test[:bound_images]
     without, bound = bound_seconds(run_dir, x, COMPARISON_K, xla=False)
     with_xla, bound_xla = bound_seconds(run_dir, x, COMPARISON_K, xla=True)
-    shutil.rmtree(run_dir, ignore_errors=True)
     bound_record = {
         "images": len(x),
         "k": COMPARISON_K,
@@ -109,15 +119,13 @@ def main(argv=None) -> int:
         f"{without:.2f} s without XLA, {with_xla:.2f} s with XLA ({bound_record['ratio']}x); "
         f"bound {bound:.3f} and {bound_xla:.3f} nats"
     )
-    record = {
+    return {
         **benchmark_header(),
         "config": config.to_dict(),
         "images": len(dataset.x_train),
         "paths": paths,
         "bound": bound_record,
     }
-    write_json_atomic(Path(args.out), record)
-    return 0
 
 
 if __name__ == "__main__":

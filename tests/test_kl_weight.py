@@ -1,8 +1,9 @@
 """The KL weight (--beta): the loss reconstruction + beta * KL from the command line, its run
 directory and record; older runs read as the slides' beta 1. (The loss layer's formula and its
-unweighted metrics: tests/test_model.py; on every backend: tests/test_backends.py; on both fast
-paths with XLA: tests/test_training.py and tests/test_jax_speed.py.) The trainings here are about
-the loss, not the path: they run with ``--no-jit`` (conftest.fixture_options says why)."""
+unweighted metrics: tests/test_model.py; on every backend: tests/test_backends.py; on the fused
+steps: tests/test_training.py and tests/test_jax_speed.py.) The weighted history is checked on
+the command's default (XLA) path; the beta-1 comparison, about the loss and not the path, runs
+with ``--no-jit`` (conftest.fixture_options says why)."""
 
 import json
 
@@ -30,8 +31,7 @@ def test_a_config_without_beta_is_the_slides_loss_and_a_bad_one_is_named():
 
 def test_train_with_beta_records_it_and_its_history_is_the_weighted_sum(tmp_path):
     write_npz(tmp_path, n_train=256, n_test=64)
-    args = ("--beta", "4", "--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16",
-            "--no-jit")  # fmt: skip
+    args = ("--beta", "4", "--epochs", "2", "--batch-size", "64", "--intermediate-dim", "16")
     done = run_script("scripts/train_mnist.py", *args, "--verbose", "0", cwd=tmp_path,
                       env={"VAE_KERAS_DATA_DIR": str(tmp_path)})  # fmt: skip
     assert done.returncode == 0, done.stderr
