@@ -236,14 +236,18 @@ def stop_after(epochs: int):
 
 #: The longest test files, run first: `make test` gives each xdist worker whole files
 #: (`--dist loadfile`; pyproject.toml keeps xdist from sorting them by their number of
-#: tests), and a long file started last would run alone at the end. The fused JAX path's
-#: check comes second, on the other worker, so that the JAX programs it compiles are in
-#: the run's cache (tests/jax_cache.py) when the backend check reaches JAX, its last
-#: backend. The slow suite has its own order (:data:`SLOW_LONGEST_FIRST`).
+#: tests), and a long file started last would run alone at the end. The slow suite's
+#: (`make test-slow`) are among them: the classifier's, the notebook's and the
+#: distribution's tests, unlisted, ran last and left a worker idle for 200 s under load.
+#: The fused JAX path's check comes second, on the other worker, so that the JAX
+#: programs it compiles are in the run's cache (tests/jax_cache.py) when the backend check
+#: reaches JAX, its last backend.
 LONGEST_FIRST = (
     "test_backends.py",
     "test_jax_speed.py",
     "test_report.py",
+    "test_installed_torch.py",
+    "test_installed_jax.py",
     "test_classifier.py",
     "test_crash_safety.py",
     "test_notebook.py",
@@ -256,30 +260,6 @@ LONGEST_FIRST = (
 )
 
 
-#: The slow suite's order (``make test-slow``, ``-m slow``). xdist hands each worker a file
-#: and, while it has at most two tests left, the next one: the first four files go two to a
-#: worker at once. The three longest (each a single test of 160-170 s on a 2-core Xeon) come
-#: first so that the classifier and one installed venv share a worker and the other venv,
-#: with the crash tests behind it, gets the other; the rest fill in behind them. In
-#: :data:`LONGEST_FIRST`'s order the classifier and the PyTorch venv queued on one worker
-#: (431 s against 374 s); in this one the workers took 411 s and 428 s (2-core Xeon without
-#: AMX). The suite's wall time hardly moved: it keeps both cores 91-94 % busy, so only less
-#: work makes it shorter.
-SLOW_LONGEST_FIRST = (
-    "test_classifier.py",
-    "test_installed_jax.py",
-    "test_installed_torch.py",
-    "test_crash_safety.py",
-    "test_notebook.py",
-    "test_distribution.py",
-    "test_backends.py",
-    "test_benchmarks.py",
-    "test_training.py",
-    "test_scripts.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    order = SLOW_LONGEST_FIRST if config.option.markexpr == "slow" else LONGEST_FIRST
-    rank = {name: i for i, name in enumerate(order)}
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within
