@@ -121,16 +121,10 @@ PLAIN = TrainOptions(pipeline="numpy", jit_compile="auto", steps_per_execution=1
 
 
 def xla_for(config: RunConfig, options: TrainOptions) -> bool | str:
-    """Whether the train step is compiled with XLA: ``options.jit_compile``, with the two
-    exceptions of :func:`vae_keras.distribution.xla_pays`.
-
-    PyTorch always runs eagerly here: Keras's ``jit_compile=True`` there wraps the step in
-    ``torch.compile``, which made no epoch faster and spent half a minute compiling
-    (``benchmarks/bench_backends.py``, docs/backends.md). On TensorFlow without a GPU, the conv
-    architecture runs without XLA: XLA's CPU (transposed) convolutions made its
-    epochs slower on both training paths (``benchmarks/bench_conv_xla.py``: 24.4x
-    with the default fused steps, 1.6x with one call per step, 2,000 MNIST images, on a
-    2-core Xeon without AMX; 9.1x and 1.5x on the CPU of an earlier record).
+    """Whether the train step is compiled with XLA: ``options.jit_compile`` where
+    :func:`vae_keras.distribution.xla_pays` allows it (never on PyTorch, not the conv
+    architecture on TensorFlow without a GPU: ``benchmarks/bench_conv_xla.py`` measured its
+    epochs 24.4x slower with XLA on the default fused steps, 1.6x with one call per step).
     """
     if not distribution.xla_pays(convolutional=config.architecture == "conv"):
         return False
