@@ -96,57 +96,17 @@ def in_process_ok(args, env) -> bool:
 
 def run_in_process(script, *args, env=None, cwd=ROOT) -> subprocess.CompletedProcess:
     """``python scripts/<verb>.py ARGS`` as :func:`vae_keras.commands.run_module` in this
-    process: in ``cwd``, with ``env`` set, ``sys.argv[0]`` the script's, descriptors 1 and 2
-    captured (TensorFlow's C++ side writes to them directly), ``SystemExit`` (argparse) read as
-    the exit code; everything restored after. An exception that escapes is a bug and fails the
-    test, as its traceback would."""
-    import tempfile
+    process (tests/captured.py): in ``cwd``, with ``env`` set, ``sys.argv[0]`` the script's,
+    descriptors 1 and 2 captured, ``SystemExit`` (argparse) read as the exit code; everything
+    restored after. An exception that escapes is a bug and fails the test, as its traceback
+    would."""
+    from captured import call_captured
 
     from vae_keras.commands import run_module
 
     module = script_module(script)
-    saved_env = {k: os.environ.get(k) for k in (env or {})}
-    saved_argv, saved_cwd = sys.argv[:], os.getcwd()
-    saved_streams = sys.stdout, sys.stderr
-    outputs, saved_fds = [], []
-    sys.stdout.flush()
-    sys.stderr.flush()
-    for fd in (1, 2):
-        captured = tempfile.TemporaryFile(mode="w+b")
-        saved_fds.append(os.dup(fd))
-        os.dup2(captured.fileno(), fd)
-        outputs.append(captured)
-    # Python's own streams onto descriptors 1 and 2 (pytest's capture points them elsewhere)
-    sys.stdout = open(1, "w", closefd=False, buffering=1, errors="replace")  # noqa: SIM115
-    sys.stderr = open(2, "w", closefd=False, buffering=1, errors="replace")  # noqa: SIM115
-    try:
-        os.environ.update({k: str(v) for k, v in (env or {}).items()})
-        os.chdir(cwd)
-        sys.argv = [str(script), *map(str, args)]
-        try:
-            code = run_module(module, [str(a) for a in args])
-        except SystemExit as exc:  # argparse's usage errors and --help
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        sys.stdout, sys.stderr = saved_streams
-        for fd, saved in zip((1, 2), saved_fds, strict=True):
-            os.dup2(saved, fd)
-            os.close(saved)
-        os.chdir(saved_cwd)
-        sys.argv = saved_argv
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    texts = []
-    for captured in outputs:
-        captured.seek(0)
-        texts.append(captured.read().decode(errors="replace"))
-        captured.close()
-    return subprocess.CompletedProcess([str(script), *map(str, args)], code, *texts)
+    argv = [str(script), *map(str, args)]
+    return call_captured(lambda: run_module(module, argv[1:]), argv, env=env, cwd=cwd)
 
 
 def load_benchmark(name: str):

@@ -2,23 +2,29 @@
 ``[torch]``) into a fresh venv, then every step of the README from an empty folder, with
 ``KERAS_BACKEND`` unset and a ``HOME`` without Keras's config file.
 
-The wheel is built once (pip's own build isolation: a fresh environment with the build
-backend alone), then installed with one backend's extra into a venv of its own: nothing of
-this test's environment is borrowed but pip itself (``pip --python``, so that the venvs need
-no pip of their own: ``ensurepip`` took 4-5 s a venv), so
-TensorFlow is absent as on a user's machine (``import tensorflow`` fails), and the verbs must
-find the backend that is there (:mod:`vae_keras.backends`). The steps: every verb (the
-trainings of MNIST, CIFAR-10 and the classifier, ``--tensorboard``, the figures, FID, the
-explorer, the ``.keras`` export, the chain's listing) and the benchmarks that are not
-TensorFlow's by nature, run by the venv's Python from the clone; those that are say so in one
-line and exit with 2. Small synthetic data sets and one epoch each: what is checked is that
+The wheel is built once (pip's own build isolation: a fresh environment with the build backend
+alone), then installed with one backend's extra into a venv of its own: nothing of this test's
+environment is borrowed but pip itself (``pip --python``, so that the venvs need no pip of
+their own: ``ensurepip`` took 4-5 s a venv), so TensorFlow is absent as on a user's machine
+(``import tensorflow`` fails), and the verbs must find the backend that is there
+(:mod:`vae_keras.backends`). The steps: every verb (the trainings of MNIST, CIFAR-10 and the
+classifier, ``--tensorboard``, the figures, FID, the explorer, the ``.keras`` export, the
+chain's listing) and the benchmarks that are not TensorFlow's by nature, run by the venv's
+Python from the clone; those that are say so in one line and exit with 2. The console script's
+own process starts the first training (its start line, Keras's config file), ``--help``,
+``--version``, a mistyped verb, the chain's listing and a backend named but missing; the other
+verbs and the two benchmarks run one after another in one process of the venv
+(tests/helpers/installed_verbs.py: ``vae_keras.commands.main``, the console script's function,
+each with its own output, exit code and environment), which spares importing Keras and the
+backend again for each (the two tests side by side on a 2-core Xeon without AMX: JAX 168 -> 118
+s, PyTorch 162 -> 107 s). Small synthetic data sets and one epoch each: what is checked is that
 each step runs, exits 0 without a traceback, writes where a user expects and records the
 backend that ran it, not what it measures. ``make test-slow`` (CI runs it):
 tests/test_installed_jax.py and tests/test_installed_torch.py, one file each so that the two
-run on two workers. They replace
-tests/test_one_backend.py, which ran the same steps as the clone's scripts with TensorFlow
-blocked (JAX in ``make test``, PyTorch in ``make test-slow``): the scripts are the same
-``run_module`` call as the verbs (tests/test_backend_choice.py runs both ways).
+run on two workers. They replace tests/test_one_backend.py, which ran the same steps as the
+clone's scripts with TensorFlow blocked (JAX in ``make test``, PyTorch in ``make test-slow``):
+the scripts are the same ``run_module`` call as the verbs (tests/test_backend_choice.py runs
+both ways).
 """
 
 from __future__ import annotations
@@ -98,6 +104,29 @@ def user_env(home: Path, data: Path, **extra: str) -> dict[str, str]:
     return {**env, "HOME": str(home), "VAE_KERAS_DATA_DIR": str(data), **extra}
 
 
+#: tests/helpers/installed_verbs.py: a venv's verbs and benchmarks in one process of it.
+IN_ONE_PROCESS = Path(__file__).parent / "helpers" / "installed_verbs.py"
+
+
+def run_in_one_process(bin_dir: Path, work: Path, env: dict[str, str], steps: list[dict]) -> list:
+    """``steps`` (tests/helpers/installed_verbs.py says how they are written) run one after
+    another in one process of the venv's Python, in ``work``; each step's result, after
+    checking that every step ran, exited 0 and printed no traceback."""
+    plan, results = work.parent / "steps.json", work.parent / "results.json"
+    plan.write_text(json.dumps(steps, default=str))
+    done = subprocess.run(
+        [str(bin_dir / "python"), str(IN_ONE_PROCESS), str(plan), str(results)], cwd=work,
+        env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0 and results.is_file(), done.stderr[-3000:]
+    ran = json.loads(results.read_text())
+    for result in ran:
+        failed = result["returncode"] != 0 or "Traceback" in result["stderr"]
+        assert not failed, (result["args"], result["stdout"][-2000:], result["stderr"][-3000:])
+    assert len(ran) == len(steps), done.stderr[-3000:]
+    return ran
+
+
 def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     """Each verb of the README from an empty folder on the one backend installed."""
     data, home, work = tmp_path / "data", tmp_path / "home", tmp_path / "work"
@@ -147,14 +176,31 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     # Keras wrote its config file on first import, naming TensorFlow: read as its default
     config = json.loads((home / ".keras" / "keras.json").read_text())
     assert config["backend"] == "tensorflow"
-    run("train", "--latent-dim", "8", *short)
+    # the other verbs and the benchmarks: one process of the venv (tests/helpers/installed_verbs.py)
+    bench, benchmarks = work / "bench", ROOT / "benchmarks"
+    steps = run_in_one_process(bin_dir, work, env, [
+        {"verb": ["train", "--latent-dim", "8", *short]},
+        {"verb": ["train-cifar10", *short]},
+        {"verb": ["train-classifier", "--epochs", "1"]},
+        {"verb": ["figures", "--fid-samples", "200"]},
+        {"verb": ["fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--json", "fid.json"]},
+        {"verb": ["fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--sampler", "gmm",
+                  "--json", "gmm.json"]},
+        {"verb": ["explore", "runs/mnist-latent2", "--out", "explorer"]},
+        {"verb": ["export", "runs/mnist-latent2"]},
+        # the benchmarks that are not TensorFlow's by nature, on the clone's files, with the
+        # backend named as a developer names it (the benchmarks do not pick one)
+        {"script": benchmarks / "bench_train.py", "env": {"KERAS_BACKEND": backend},
+         "args": ["--backend", backend, "--epochs", "1", "--rounds", "1", "--no-readme",
+                  "--out", bench / "train.json", "--data-dir", data]},
+        {"script": benchmarks / "bench_likelihood.py", "env": {"KERAS_BACKEND": backend},
+         "args": ["--run", "runs/mnist-latent2", "--k", "5", "--reference-n", "50",
+                  "--out", bench / "likelihood.json"]},
+    ])  # fmt: skip
+    figures, fid, gmm = steps[3], steps[4], steps[5]
     assert json.loads((work / "runs" / "mnist-latent8" / "timing.json").read_text())[
         "backend"] == backend  # fmt: skip
-    run("train-cifar10", *short)
-    run("train-classifier", "--epochs", "1")
     assert (work / "runs" / "cifar10-latent128" / "vae.keras").is_file()
-
-    figures = run("figures", "--fid-samples", "200")
     results = json.loads((work / "figures" / "results.json").read_text())
     assert results["versions"]["keras_backend"] == backend
     assert "tensorflow" not in results["versions"] and results["machine"]["gpus"] == []
@@ -164,45 +210,29 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     assert (work / "figures" / "mnist_latent_space.png").is_file()
     assert "| run | latent |" in (work / "figures" / "results.md").read_text()
     assert not (work / "README.md").exists()
-    assert "wrote the results tables to figures/results.md" in figures.stdout
-    assert "vae-keras train --latent-dim 8 --seed 1" in figures.stdout  # what was skipped
-
-    fid = run("fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--json", "fid.json")
-    assert json.loads((work / "fid.json").read_text())["fid"] > 0, fid.stdout
+    assert "wrote the results tables to figures/results.md" in figures["stdout"]
+    assert "vae-keras train --latent-dim 8 --seed 1" in figures["stdout"]  # what was skipped
+    assert json.loads((work / "fid.json").read_text())["fid"] > 0, fid["stdout"]
     # the mixture sampler on this backend: fitted by the report's prior-hole step, cached
     assert [row["latent_dim"] for row in results["prior_hole"]["summary"]] == [2, 8]
     assert (work / "runs" / "mnist-latent8" / "latent_mixture.npz").is_file()
-    gmm = run("fid", "runs/mnist-latent8", "mnist:test", "--n", "100", "--sampler", "gmm",
-              "--json", "gmm.json")  # fmt: skip
     record = json.loads((work / "gmm.json").read_text())
-    assert record["sampler"] == "gmm" and record["fid"] > 0, gmm.stdout
-    run("explore", "runs/mnist-latent2", "--out", "explorer")
+    assert record["sampler"] == "gmm" and record["fid"] > 0, gmm["stdout"]
     assert (work / "explorer" / "index.html").is_file()
-    run("export", "runs/mnist-latent2")
+    record = json.loads((bench / "train.json").read_text())
+    assert record["backend_devices"]["backend"] == backend and "no GPU" in record["machine"]
+    written = json.loads((bench / "likelihood.json").read_text())
+    assert written["backend_devices"]["backend"] == backend
     steps = run("reproduce", "--list").stdout.splitlines()
     assert steps[0] == "vae-keras train --latent-dim 2 --verbose 2", steps
 
-    bench = work / "bench"
-    benchmarks = ROOT / "benchmarks"
-
     def benchmark(name: str, *args: str) -> subprocess.CompletedProcess:
-        """A benchmark of the clone, run by the venv's Python (its vae_keras) on ``backend``,
-        named as a developer names it (the benchmarks do not pick one)."""
+        """A benchmark of the clone in a process of the venv's Python, on ``backend``."""
         return subprocess.run(
             [str(bin_dir / "python"), str(benchmarks / name), *map(str, args)], cwd=work,
             env={**env, "KERAS_BACKEND": backend}, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
 
-    timed = benchmark("bench_train.py", "--backend", backend, "--epochs", "1", "--rounds", "1",
-                      "--no-readme", "--out", bench / "train.json", "--data-dir", data)  # fmt: skip
-    assert timed.returncode == 0, timed.stderr[-3000:]
-    record = json.loads((bench / "train.json").read_text())
-    assert record["backend_devices"]["backend"] == backend and "no GPU" in record["machine"]
-    likelihood = benchmark("bench_likelihood.py", "--run", "runs/mnist-latent2", "--k", "5",
-                           "--reference-n", "50", "--out", bench / "likelihood.json")  # fmt: skip
-    assert likelihood.returncode == 0, likelihood.stderr[-3000:]
-    written = json.loads((bench / "likelihood.json").read_text())
-    assert written["backend_devices"]["backend"] == backend
     for tensorflow_only in ("bench_noise.py", "profile_xla_ops.py", "profile_train.py"):
         refused = benchmark(tensorflow_only)
         assert refused.returncode == 2, (tensorflow_only, refused.stderr[-2000:])
