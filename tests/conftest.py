@@ -201,17 +201,14 @@ def stop_after(epochs: int):
 #: distribution's tests, unlisted, ran last and left a worker idle for 200 s under load.
 #: The fused JAX path's check comes second, on the other worker, so that the JAX
 #: programs it compiles are in the run's cache (tests/jax_cache.py) when the backend check
-#: reaches JAX, its last backend. The classifier's file comes first: in the slow suite its
-#: 99 % test is the longest (one thread, about 125 s of CPU), and started after the
-#: installed user's it ran last, alone, and the suite with it (a13870f: 448 s on 787 s of
-#: CPU); in `make test` it is a few seconds that keep neither check from starting at once.
+#: reaches JAX, its last backend.
 LONGEST_FIRST = (
-    "test_classifier.py",
     "test_backends.py",
     "test_jax_speed.py",
     "test_report.py",
     "test_installed_torch.py",
     "test_installed_jax.py",
+    "test_classifier.py",
     "test_crash_safety.py",
     "test_notebook.py",
     "test_variants.py",
