@@ -69,9 +69,9 @@ def test_a_training_step_shows_its_epochs_and_a_slow_finish_is_reported(tmp_path
     assert "(epochs 44 s" in chain.step_table(timings).splitlines()[0]
 
 
-def test_the_chains_jax_processes_share_their_compiled_programs(tmp_path, monkeypatch):
-    """step_env turns JAX's persistent compilation cache on under cwd/runs (a user's own
-    setting wins): a second training of the same shape compiles nothing new, it loads."""
+def test_step_env_turns_on_the_jax_cache_under_runs_and_a_users_own_wins(tmp_path, monkeypatch):
+    """step_env turns JAX's persistent compilation cache on under cwd/runs; a user's own
+    setting wins."""
     monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
     env = chain.step_env(tmp_path, "python scripts/train_mnist.py")
     cache = tmp_path / "runs" / ".jax-compilation-cache"
@@ -80,6 +80,15 @@ def test_the_chains_jax_processes_share_their_compiled_programs(tmp_path, monkey
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")
     assert chain.step_env(tmp_path, "x")["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
 
+
+@pytest.mark.slow  # two JAX trainings in processes of their own (make test-slow, which CI runs)
+def test_the_chains_jax_processes_share_their_compiled_programs(tmp_path, monkeypatch):
+    """With step_env's cache, a second training of the same shape compiles nothing new, it
+    loads. (Two JAX processes, about 20 s: ``make test-slow``; ``make test`` checks the
+    variables step_env sets.)"""
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    env = chain.step_env(tmp_path, "python scripts/train_mnist.py")
+    cache = tmp_path / "runs" / ".jax-compilation-cache"
     write_npz(tmp_path, n_train=256, n_test=64)
     entries = []
     for seed in ("0", "1"):  # the same programs, other weights and batches

@@ -165,7 +165,7 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     assert [e for e, _ in results] == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2]
 
 
-@pytest.mark.slow  # 3 trainings each; make test keeps the two-trainers / Ctrl-C / resume test
+@pytest.mark.slow  # 3 trainings each (make test-slow)
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_the_default_compiled_path_survives_a_kill_inside_each_epoch(
     data_dir, trainers, tmp_path, backend
@@ -199,7 +199,13 @@ def wait_for(predicate, seconds=TIMEOUT):
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # two new interpreters and the reference run (make test-slow, which CI runs)
 def test_two_trainers_at_once_then_ctrl_c_then_resume(data_dir, reference, trainers, tmp_path):
+    """Two trainers started as a user starts them, on one run directory: one refuses in one
+    line, the other is interrupted with Ctrl-C and resumed to the uninterrupted history. In
+    ``make test-slow`` beside the kill tests, which share its reference run; ``make test``
+    keeps the lock's own test (tests/test_runs.py), runs interrupted by a KeyboardInterrupt
+    and resumed (tests/test_training.py) and the full disk here."""
     expected, _ = reference
     run_dir = tmp_path / "run"
     marker = tmp_path / "paused"

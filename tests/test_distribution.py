@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_script
 
 from vae_keras import runs
 from vae_keras.runs import load_run
@@ -95,15 +96,10 @@ def test_two_workers_train_the_slides_model_together(data_dir, tmp_path):
     outputs = run_cluster(data_dir, out, epochs=3)
     assert "Resuming" in outputs[0][0] and "after epoch 2 of 3" in outputs[0][0]
     assert "the cluster's chief writes" in outputs[1][0]  # worker 1 wrote nothing
-    single = tmp_path / "single"
-    result = subprocess.run(
-        train_command(data_dir, single, "--no-jit", "--steps-per-execution", "1"),
-        cwd=ROOT,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    single = tmp_path / "single"  # one device: in this worker (conftest.run_script), no cluster
+    script, *args = train_command(data_dir, single, "--no-jit", "--steps-per-execution", "1")[1:]
+    assert "TF_CONFIG" not in os.environ
+    result = run_script(Path(script).relative_to(ROOT), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     chief, alone = history_of(out), history_of(single)
     assert [r["epoch"] for r in chief] == [r["epoch"] for r in alone] == [1, 2, 3]

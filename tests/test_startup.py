@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import run_script, write_npz
 
 from vae_keras.startup import is_startup_noise, without_startup_noise
@@ -52,7 +53,11 @@ def test_what_the_c_side_writes_to_descriptor_2_is_filtered_and_the_rest_kept():
     assert result.stderr == "E0000 real C++ error\na Python warning\nafter\n"
 
 
+@pytest.mark.slow  # two new interpreters importing TensorFlow (make test-slow, which CI runs)
 def test_a_script_starts_with_its_own_lines_and_the_variable_brings_tensorflow_back(tmp_path):
+    """A real process of the training script: nothing on stderr before its own lines, and
+    ``VAE_KERAS_TF_LOGS=1`` brings TensorFlow's start-up lines back. ``make test`` keeps the
+    filter's own tests (the lines it drops and keeps, a child writing to descriptor 2)."""
     write_npz(tmp_path)
     args = ("scripts/train_mnist.py", "--data-dir", tmp_path, "--epochs", "1", "--verbose", "0")
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
