@@ -240,8 +240,11 @@ SLOW_ORDER = (
     "test_report.py",
     "test_benchmarks.py",
     "test_chain.py",
+    "test_variants.py",
     "test_startup.py",
+    "test_cli.py",
     "test_training.py",
+    "test_explorer.py",
 )
 
 

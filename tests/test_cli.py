@@ -28,8 +28,11 @@ def test_any_other_exception_is_a_bug_and_propagates(bug):
         cli.guarded(main)
 
 
+@pytest.mark.slow  # a new interpreter importing TensorFlow (make test-slow, which CI runs)
 def test_a_bug_inside_training_keeps_its_traceback(tmp_path):
-    """A ValueError from deep inside training (Keras, a shape) is printed as a traceback."""
+    """A ValueError from deep inside training (Keras, a shape) is printed as a traceback, by
+    the interpreter of a process of its own. ``make test`` keeps ``guarded``'s own tests here
+    (a bug is re-raised, a user's mistake is one line)."""
     write_npz(tmp_path)
     inject = (
         "import runpy, sys\n"
@@ -46,6 +49,7 @@ def test_a_bug_inside_training_keeps_its_traceback(tmp_path):
     assert "ValueError: Input 0 of layer dense is incompatible" in result.stderr
 
 
+@pytest.mark.slow  # a JAX process (make test-slow, which CI runs)
 def test_options_that_do_not_fit_the_backend_are_one_line(tmp_path):
     """--distribute multiworker on JAX, in a process of its own: exit code 2, one line (no
     traceback), nothing created. (tests/test_distribution.py ran the same command for its

@@ -194,7 +194,11 @@ def test_the_page_loads_nothing_from_outside(browser_page):
     assert all(url.startswith(origin) for url in requested), requested
 
 
+@pytest.mark.slow  # a new interpreter and a Chromium of its own (make test-slow, which CI runs)
 def test_the_script_exports_the_page_and_its_screenshot(page_dir, tmp_path):
+    """The script in a process of its own, its screenshot taken by its own Chromium. ``make
+    test`` keeps the page driven in Chromium (the tests above) and the script without a
+    browser (below)."""
     if explorer.browser_problem():
         pytest.skip(f"no browser: {explorer.browser_problem()}")
     _, run, folder = page_dir

@@ -212,7 +212,12 @@ def cifar_runs(data_dir, tmp_path_factory):
     return {("dense", "bernoulli"): dense, ("conv", "gaussian"): conv}
 
 
+@pytest.mark.slow  # with the comparison below: make test-slow (CI); make test keeps the rest
 def test_both_cifar10_models_train_the_conv_gaussian_from_the_script(cifar_runs):
+    """The CIFAR-10 conv Gaussian model from the script, beside the dense Bernoulli one. With
+    the comparison below it runs in ``make test-slow`` (about 21 s of one worker on a 2-core
+    Xeon without AMX); ``make test`` keeps every variant built, trained, resumed, saved and
+    scored on MNIST here."""
     for (architecture, likelihood_name), run_dir in cifar_runs.items():
         saved = read_config(run_dir)
         assert (saved.architecture, saved.likelihood, saved.image_shape) == (
@@ -225,8 +230,10 @@ def test_both_cifar10_models_train_the_conv_gaussian_from_the_script(cifar_runs)
         assert np.isfinite(run.history[-1]["val_loss"])
 
 
+@pytest.mark.slow  # the report's architecture step on four tiny runs (make test-slow, CI)
 @pytest.mark.filterwarnings("ignore::vae_keras.fid.SingularCovarianceWarning")
 def test_the_report_compares_the_architectures(cifar_runs, data_dir, tmp_path):
+    """The report's two architecture steps: rows, bounds, FID, the CIFAR-10 figure, the table."""
     from vae_keras.report import ReportConfig, RunSpec, make_report, results_table
 
     mnist = load_dataset("mnist", data_dir)
