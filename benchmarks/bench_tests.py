@@ -9,7 +9,8 @@ it keeps the costliest tests too.
 The wall time against the suite's budget (``make test``: 5 minutes, ``make test-slow``: 7, so
 that ``.ci/run`` stays within 12 on a 2-core CPU) is the guard the next change reads; the
 per-file shares say where to look; the per-worker loads say whether ``--dist loadfile`` keeps
-both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST).
+both workers busy (a long file started last runs alone: tests/conftest.py's LONGEST_FIRST and
+SLOW_ORDER).
 The CPU seconds of the suite's processes (pytest, its workers and every process they started
 and waited for) say whether any order could meet the budget at all: on 2 cores a 5-minute
 suite has 600 s of CPU to spend, and a suite that needs more must do less work, not wait less.

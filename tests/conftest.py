@@ -196,12 +196,11 @@ def stop_after(epochs: int):
 
 #: The longest test files, run first: `make test` gives each xdist worker whole files
 #: (`--dist loadfile`; pyproject.toml keeps xdist from sorting them by their number of
-#: tests), and a long file started last would run alone at the end. The slow suite's
-#: (`make test-slow`) are among them: the classifier's, the notebook's and the
-#: distribution's tests, unlisted, ran last and left a worker idle for 200 s under load.
-#: The fused JAX path's check comes second, on the other worker, so that the JAX
-#: programs it compiles are in the run's cache (tests/jax_cache.py) when the backend check
-#: reaches JAX, its last backend.
+#: tests), and a long file started last would run alone at the end. Any run but the slow
+#: suite's takes this order (`make test-slow` takes :data:`SLOW_ORDER`; the slow files
+#: here keep a run of every test in a sensible order). The fused JAX path's check comes
+#: second, on the other worker, so that the JAX programs it compiles are in the run's cache
+#: (tests/jax_cache.py) when the backend check reaches JAX, its last backend.
 LONGEST_FIRST = (
     "test_backends.py",
     "test_jax_speed.py",

@@ -223,8 +223,8 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
     assert record["backend_devices"]["backend"] == backend and "no GPU" in record["machine"]
     written = json.loads((bench / "likelihood.json").read_text())
     assert written["backend_devices"]["backend"] == backend
-    steps = run("reproduce", "--list").stdout.splitlines()
-    assert steps[0] == "vae-keras train --latent-dim 2 --verbose 2", steps
+    listed = run("reproduce", "--list").stdout.splitlines()
+    assert listed[0] == "vae-keras train --latent-dim 2 --verbose 2", listed
 
     def benchmark(name: str, *args: str) -> subprocess.CompletedProcess:
         """A benchmark of the clone in a process of the venv's Python, on ``backend``."""
