@@ -405,3 +405,15 @@ def test_only_an_xdist_worker_logs_its_cpu_and_its_children_do_not_inherit_the_f
     conftest.pytest_configure(worker)
     assert worker.pluginmanager.registered["cpu_log"].folder == tmp_path
     assert cpu_log.VARIABLE not in os.environ
+
+
+def test_the_slow_suite_order_names_every_file_that_has_a_slow_test():
+    """conftest.SLOW_ORDER orders ``make test-slow``'s files for xdist's queue: a file with a
+    slow test that it does not name would run after them all, perhaps alone on one worker at
+    the end."""
+    import conftest
+
+    tests = Path(conftest.__file__).parent
+    marked = {p.name for p in tests.glob("test_*.py") if "mark.slow" in p.read_text()}
+    assert set(conftest.SLOW_ORDER) == marked
+    assert len(conftest.SLOW_ORDER) == len(marked)  # each named once
