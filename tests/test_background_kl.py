@@ -11,6 +11,7 @@ from vae_keras.background.kl import (
     BIMODAL,
     Mixture1D,
     fit_gaussian,
+    forward_kl,
     grid_for,
     kl_discrete,
     reverse_kl,
@@ -49,6 +50,8 @@ def test_forward_kl_fit_is_moment_matching(p):
     fit = fit_gaussian(p, "forward")
     assert fit.mean == pytest.approx(p.mean(), abs=1e-5)
     assert fit.sd == pytest.approx(np.sqrt(p.variance()), rel=1e-5)
+    # what the optimiser minimised is forward_kl (P's log-density computed once there)
+    assert fit.kl == pytest.approx(forward_kl(p, fit.mean, np.log(fit.sd), grid_for(p)), rel=1e-9)
 
 
 def test_reverse_kl_fit_sits_on_one_mode():
@@ -58,6 +61,9 @@ def test_reverse_kl_fit_sits_on_one_mode():
     assert left.mean == pytest.approx(-3.0, abs=0.05)
     # on one well-separated mode of two, the reverse KL is close to log 2
     assert right.kl == pytest.approx(np.log(2), abs=0.01)
+    assert right.kl == pytest.approx(
+        reverse_kl(BIMODAL, right.mean, np.log(right.sd), grid_for(BIMODAL)), rel=1e-9
+    )
     # the moment-matched Gaussian is a worse reverse-KL fit than the mode-seeking one
     wide = fit_gaussian(BIMODAL, "forward")
     grid = grid_for(BIMODAL)
