@@ -83,6 +83,34 @@ def test_batching_does_not_change_the_estimate(tiny_run):
         likelihood.importance_weighted_log_likelihood(run.models, x, k=0)
 
 
+def test_the_log_weights_model_is_built_once_per_run_and_follows_its_weights(tmp_path):
+    """shared_log_weights_model: one model per (k, densities) while the VAE lives, computing
+    with the VAE's current weights, and gone with the run."""
+    import gc
+
+    from vae_keras.model import build_vae
+
+    models = build_vae(intermediate_dim=8, latent_dim=2, seed=0)
+    x = np.random.default_rng(0).random((4, 784)).astype("float32")
+    first = likelihood.shared_log_weights_model(models, 5, ("bernoulli",))
+    assert likelihood.shared_log_weights_model(models, 5, ("bernoulli",)) is first
+    assert likelihood.shared_log_weights_model(models, 6, ("bernoulli",)) is not first
+    before = likelihood.importance_weighted_log_likelihood(models, x, k=5, seed=0)
+    models.vae.set_weights([w * 0.5 for w in models.vae.get_weights()])
+    after = likelihood.importance_weighted_log_likelihood(models, x, k=5, seed=0)
+    assert not np.allclose(before, after)  # the shared model computes with the new weights
+    fresh = likelihood.log_weights_model(models, 5, ("bernoulli",))
+    epsilon = likelihood.example_noise(0, range(4), 5, 2).transpose(1, 0, 2).astype("float32")
+    direct = np.asarray(fresh.predict_on_batch([x, epsilon]), np.float64)[..., 0]
+    from scipy.special import logsumexp
+
+    assert after == pytest.approx(logsumexp(direct, axis=1) - np.log(5), rel=1e-5)
+    entries = len(likelihood._LOG_WEIGHTS_MODELS)
+    del models, first, fresh
+    gc.collect()
+    assert len(likelihood._LOG_WEIGHTS_MODELS) == entries - 1  # the run's entry went with it
+
+
 def test_posterior_model_shares_the_vae_weights(tiny_run):
     run, x = tiny_run
     mean, _ = likelihood.posterior_model(run.models)(x[:4])
