@@ -94,3 +94,29 @@ def test_the_chain_table_on_the_backends_page_is_the_one_its_records_give(tmp_pa
     assert load_benchmark("bench_chain_here").main(["--table-only", "--readme", str(page)]) == 0
     assert page.read_text() == (ROOT / "docs" / "backends.md").read_text()
     assert "NVIDIA H200" in page.read_text()
+
+
+def test_ci_runs_both_suites_and_times_them_apart_from_the_set_up(tmp_path):
+    """``.ci/run`` (docs/tests.md): the set-up, ``make test``, ``make test-slow``, in that order,
+    with the offline data exported; its last line gives each part's seconds and the CPU. Run
+    here with a ``make`` that records what it is asked and does nothing."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "calls"
+    (fake / "make").write_text(f'#!/bin/sh\necho "$*|$VAE_KERAS_DATA_DIR" >> {calls}\n')
+    (fake / "make").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "run")], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = ROOT.parent / "shared" / "data"
+    exported = str(data.resolve()) if data.is_dir() else ""
+    asked = [line.split("|") for line in calls.read_text().splitlines()]
+    assert asked == [[".venv/.installed-test browser", exported], ["test", exported],
+                     ["test-slow", exported]]  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"\.ci/run: set-up \d+ s; make test \d+ s and make test-slow \d+ s, \d+ s of the 720 s "
+        r"budget \(.+, \d+ cores\)",
+        last,
+    ), last
