@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jax_cache
 import pytest
+from worker_threads import worker_cores
 
 from vae_keras import runs
 
@@ -149,7 +150,9 @@ def test_a_kill_at_every_file_commit_resumes_to_the_uninterrupted_history(
     # at the end the three .keras files and timing.json
     assert commits == 1 + 4 * 2 + 3 + 1
     cases = [(n, "before") for n in range(1, commits + 1)] + [(commits, "after")]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # as many trainers at once as this worker's share of the cores (two alone on 2 cores, one
+    # under make test-slow's two workers, where two made the other worker's test wait)
+    with ThreadPoolExecutor(max_workers=min(2, worker_cores())) as pool:
         results = list(
             pool.map(
                 lambda case: crash_then_rerun(

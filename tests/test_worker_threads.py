@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from worker_threads import THREAD_VARIABLES, XLA_ONE_THREAD, share_the_cores
+from worker_threads import THREAD_VARIABLES, XLA_ONE_THREAD, share_the_cores, worker_cores
 
 
 @pytest.mark.parametrize(("cores", "workers", "threads"), [(2, 2, 1), (16, 4, 4), (2, 4, 1)])
@@ -12,6 +12,14 @@ def test_each_worker_gets_its_share_of_the_cores_and_at_least_one(cores, workers
     assert share_the_cores(environ, cores) == threads
     assert {environ[name] for name in THREAD_VARIABLES} == {str(threads)}
     assert (environ.get("XLA_FLAGS") == XLA_ONE_THREAD) == (threads == 1)
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "busy"), [(2, 2, 1), (16, 4, 4), (2, 4, 1), (8, 0, 8)]
+)
+def test_a_test_keeps_at_most_its_workers_share_busy(cores, workers, busy):
+    environ = {"PYTEST_XDIST_WORKER_COUNT": str(workers)} if workers else {}
+    assert worker_cores(environ, cores) == busy
 
 
 def test_outside_xdist_nothing_is_set_and_a_users_setting_is_kept():

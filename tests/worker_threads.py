@@ -36,4 +36,14 @@ def share_the_cores(environ: MutableMapping[str, str], cores: int | None = None)
     return threads
 
 
+def worker_cores(environ: MutableMapping[str, str] = os.environ, cores: int | None = None) -> int:
+    """How many processes a test may keep busy at once: its worker's share of the cores
+    under xdist (``cores // workers``, at least 1), every core outside it. A test that starts
+    more at once than its share (the crash tests' trainers) slows the other workers' tests
+    and makes the whole suite longer."""
+    cores = cores or os.cpu_count() or 1
+    workers = int(environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    return max(1, cores // workers) if workers >= 1 else cores
+
+
 share_the_cores(os.environ)
