@@ -87,6 +87,7 @@ def test_the_log_weights_model_is_built_once_per_run_and_follows_its_weights(tmp
     """shared_log_weights_model: one model per (k, densities) while the VAE lives, computing
     with the VAE's current weights, and gone with the run."""
     import gc
+    import weakref
 
     from vae_keras.model import build_vae
 
@@ -105,10 +106,11 @@ def test_the_log_weights_model_is_built_once_per_run_and_follows_its_weights(tmp
     from scipy.special import logsumexp
 
     assert after == pytest.approx(logsumexp(direct, axis=1) - np.log(5), rel=1e-5)
-    entries = len(likelihood._LOG_WEIGHTS_MODELS)
+    vae = weakref.ref(models.vae)
+    assert vae() in likelihood._LOG_WEIGHTS_MODELS
     del models, first, fresh
     gc.collect()
-    assert len(likelihood._LOG_WEIGHTS_MODELS) == entries - 1  # the run's entry went with it
+    assert vae() is None  # the cache kept neither the VAE alive nor, so, its entry
 
 
 def test_posterior_model_shares_the_vae_weights(tiny_run):
