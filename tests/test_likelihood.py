@@ -83,7 +83,7 @@ def test_batching_does_not_change_the_estimate(tiny_run):
         likelihood.importance_weighted_log_likelihood(run.models, x, k=0)
 
 
-def test_the_log_weights_model_is_built_once_per_run_and_follows_its_weights(tmp_path):
+def test_the_log_weights_model_is_built_once_per_run_and_follows_its_weights():
     """shared_log_weights_model: one model per (k, densities) while the VAE lives, computing
     with the VAE's current weights, and gone with the run."""
     import gc
