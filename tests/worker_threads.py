@@ -25,10 +25,9 @@ def share_the_cores(environ: MutableMapping[str, str], cores: int | None = None)
     """Set ``environ``'s thread counts to ``cores // workers`` (at least 1) under xdist
     (``PYTEST_XDIST_WORKER_COUNT``); a variable already set is kept, and nothing is set
     outside xdist. Returns the threads per worker, 0 outside xdist."""
-    workers = int(environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-    if workers < 1:
+    if int(environ.get("PYTEST_XDIST_WORKER_COUNT", "0")) < 1:
         return 0
-    threads = max(1, (cores or os.cpu_count() or 1) // workers)
+    threads = worker_cores(environ, cores)
     for name in THREAD_VARIABLES:
         environ.setdefault(name, str(threads))
     if threads == 1:
