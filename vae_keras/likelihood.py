@@ -183,10 +183,10 @@ def shared_log_weights_model(models: VAEModels, k: int, densities: tuple[str, ..
     """:func:`log_weights_model` of ``models``, built once per ``(k, densities)`` while the
     run's VAE lives. It computes on the VAE's own layers, so it follows their weights."""
     built = _LOG_WEIGHTS_MODELS.setdefault(models.vae, {})
-    key = (k, tuple(densities))
-    if key not in built:
-        built[key] = log_weights_model(models, k, tuple(densities))
-    return built[key]
+    densities = tuple(densities)
+    if (k, densities) not in built:
+        built[k, densities] = log_weights_model(models, k, densities)
+    return built[k, densities]
 
 
 def example_noise(seed: int, indices: range, k: int, latent_dim: int) -> np.ndarray:
