@@ -102,3 +102,15 @@ def test_a_tensorflow_only_benchmark_refuses_in_one_line_elsewhere(monkeypatch, 
     assert line.startswith("error: x.py times TensorFlow's kernels, so it needs TensorFlow;")
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     require_tensorflow("x.py")  # TensorFlow is installed here: no exit
+
+
+def test_every_command_start_gives_keras_array_pipeline_its_tensorflow_option(monkeypatch):
+    """quiet_start, which every command calls first, also takes tf.data's autotuning thread
+    out of Keras's pipeline for arrays on TensorFlow (its effect on the pipeline and the
+    weights: tests/test_training.py), even where TensorFlow was imported before it."""
+    from vae_keras import startup, tf_speed
+
+    calls = []
+    monkeypatch.setattr(tf_speed, "keras_arrays_without_autotune_thread", lambda: calls.append(1))
+    startup.quiet_start()  # TensorFlow is imported in this process already
+    assert calls == [1]

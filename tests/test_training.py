@@ -284,6 +284,47 @@ def test_no_training_pipeline_starts_the_autotuning_thread(tiny_dataset_module):
         assert dataset.options().autotune.enabled is False
 
 
+def test_keras_own_array_pipeline_runs_without_the_thread_and_trains_the_same_weights():
+    """fit, evaluate and predict on NumPy arrays (the classifier, the autoencoders) build
+    Keras's own pipeline; after tf_speed.keras_arrays_without_autotune_thread (every command's
+    start, and conftest's) it has autotuning off, installed once however often it is called,
+    and the same seed trains the same weights as Keras's pipeline untouched."""
+    import keras
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    from vae_keras import tf_speed
+
+    def adapter_dataset():
+        return ArrayDataAdapter(x, y, batch_size=32, shuffle=True).get_tf_dataset()
+
+    def trained_weights():
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((8,))
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=32, shuffle=True, verbose=0)
+        return [w.numpy() for w in model.weights]
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(100, 8)).astype("float32"), rng.integers(0, 3, 100)
+    installed = ArrayDataAdapter.get_tf_dataset  # conftest's session fixture installed it
+    assert getattr(installed, "without_autotune_thread", False)
+    patched = trained_weights()
+    assert adapter_dataset().options().autotune.enabled is False
+    keras_own = installed.__wrapped__
+    try:
+        ArrayDataAdapter.get_tf_dataset = keras_own
+        assert adapter_dataset().options().autotune.enabled is not False
+        untouched = trained_weights()
+        tf_speed.keras_arrays_without_autotune_thread()
+        tf_speed.keras_arrays_without_autotune_thread()  # a second call wraps nothing again
+        assert ArrayDataAdapter.get_tf_dataset.__wrapped__ is keras_own
+    finally:
+        ArrayDataAdapter.get_tf_dataset = installed
+    for a, b in zip(patched, untouched, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_validation_batches_are_the_arrays_batches_in_order():
     x = np.arange(10, dtype="float32")[:, None]
     for _ in range(2):  # cached: every epoch sees the same batches

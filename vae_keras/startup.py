@@ -9,7 +9,7 @@ On a machine without a GPU, importing TensorFlow prints lines such as::
 
 They come from C++ before absl's logging starts, so ``TF_CPP_MIN_LOG_LEVEL``
 does not stop them, and a user's one-line error would read as one line among
-eight. :func:`quiet_start` imports TensorFlow (and Keras) with the process's
+eight. :func:`import_quietly` imports TensorFlow (and Keras) with the process's
 standard error sent to a temporary file, then writes back every line that is
 not one of the known start-up lines (:data:`STARTUP_NOISE`): a real error stays
 visible. The scripts then say themselves which device they train on.
@@ -96,6 +96,20 @@ def stderr_filtered(gpu_present: bool = False) -> Iterator[None]:
 
 
 def quiet_start() -> None:
+    """A command's start: Keras imported without TensorFlow's start-up lines
+    (:func:`import_quietly`); on TensorFlow, Keras's pipeline for NumPy arrays without
+    tf.data's autotuning thread, whose timer stalled epoch ends
+    (:func:`vae_keras.tf_speed.keras_arrays_without_autotune_thread`)."""
+    import_quietly()
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        from vae_keras import tf_speed
+
+        tf_speed.keras_arrays_without_autotune_thread()
+
+
+def import_quietly() -> None:
     """Import Keras (and TensorFlow, where it is the backend or installed) without
     TensorFlow's start-up lines.
 

@@ -12,6 +12,7 @@ loop instead of 235 calls.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import keras
@@ -51,6 +52,35 @@ def without_autotune_thread(dataset: tf.data.Dataset) -> tf.data.Dataset:
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
+
+
+def keras_arrays_without_autotune_thread() -> None:
+    """Keras's own pipeline for NumPy arrays, with :func:`without_autotune_thread`.
+
+    ``fit``, ``evaluate`` and ``predict`` on arrays (the classifier, the autoencoders, the
+    report's encodings) run through Keras's ``ArrayDataAdapter.get_tf_dataset``, and
+    ``fit`` makes a new iterator of it every epoch. Its destructor is where the autotuning
+    thread's missed wake-up bites: on a busy 2-core Xeon, epochs of the classifier waited
+    4-17 s at their ends (the real classifier's six epochs lost about 40 s, nothing
+    computed). Only the pipeline's options change: the batches, their order and the
+    seeds are Keras's, so the trained weights are identical (tests/test_training.py).
+    Called once per process (``vae_keras.startup.quiet_start``, every command); calling it
+    again changes nothing. Keras's class is private: where it is missing, nothing is done.
+    """
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError:  # a Keras without it: its own pipeline, timer and all
+        return
+    keras_own = ArrayDataAdapter.get_tf_dataset
+    if getattr(keras_own, "without_autotune_thread", False):
+        return
+
+    @functools.wraps(keras_own)  # its __wrapped__: Keras's own
+    def get_tf_dataset(self):
+        return without_autotune_thread(keras_own(self))
+
+    get_tf_dataset.without_autotune_thread = True
+    ArrayDataAdapter.get_tf_dataset = get_tf_dataset
 
 
 def gather(x_tensor, indices):
