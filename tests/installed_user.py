@@ -233,7 +233,12 @@ def every_verb(bin_dir: Path, backend: str, tmp_path: Path) -> None:
             env={**env, "KERAS_BACKEND": backend}, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
 
-    for tensorflow_only in ("bench_noise.py", "profile_xla_ops.py", "profile_train.py"):
+    for tensorflow_only in (
+        "bench_noise.py",
+        "bench_epoch_ends.py",
+        "profile_xla_ops.py",
+        "profile_train.py",
+    ):
         refused = benchmark(tensorflow_only)
         assert refused.returncode == 2, (tensorflow_only, refused.stderr[-2000:])
         lines = refused.stderr.strip().splitlines()

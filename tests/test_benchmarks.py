@@ -162,6 +162,30 @@ def test_the_backends_benchmark_takes_medians_over_rounds_and_ratios_to_the_fast
     )
 
 
+def test_the_epoch_ends_benchmark_measures_from_each_last_batch_and_takes_medians():
+    epoch_ends = load("bench_epoch_ends")
+    # two epochs: batches end at 1, 2 and 3; the second starts at 7 (a 4 s wait); fit returns
+    # 0.5 s after its last batch at 9
+    waits = epoch_ends.epoch_end_waits([[1.0, 2.0, 3.0], [8.0, 9.0]], [0.0, 7.0], 9.5)
+    assert waits == [4.0, 0.5]
+    runs = {
+        "keras": [{"waits": [4.0, 0.5], "wall": 20.0, "cpu": 15.0},
+                  {"waits": [0.1, 9.0], "wall": 25.0, "cpu": 16.0},
+                  {"waits": [1.0, 1.0], "wall": 18.0, "cpu": 14.0}],
+        "without-thread": [{"waits": [0.0, 0.1], "wall": 15.0, "cpu": 15.0}] * 3,
+    }  # fmt: skip
+    rows = epoch_ends.summary(runs)
+    assert rows["keras"] == {"waited_s": 4.5, "longest_wait_s": 4.0, "wall_s": 20.0,
+                             "cpu_s": 15.0}  # fmt: skip
+    assert rows["without-thread"]["waited_s"] == pytest.approx(0.1)
+    record = {"date": "2026-12-07T00:00:00+00:00", "machine": "M", "summary": rows, "n": 100,
+              "epochs": 2, "rounds": 3, "load": "busy",
+              "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"}}  # fmt: skip
+    table = epoch_ends.epoch_ends_table(record).splitlines()
+    assert table[4] == "| as Keras builds it | 4.50 | 4.00 | 20.0 | 15.0 |"
+    assert table[-1] == "Wall time without the thread / as Keras builds it: 0.75."
+
+
 @pytest.mark.slow
 def test_the_backends_benchmark_runs_each_path_in_its_own_process(tmp_path, mnist_dir):
     """The script end to end on a small subset: JAX and PyTorch eager (make test-slow)."""

@@ -37,6 +37,7 @@ def test_each_benchmark_writes_its_block_into_the_page_that_holds_it():
     blocks = {
         "bench_train.py": ("docs/speed.md", "bench"),
         "bench_noise.py": ("docs/speed.md", "noise"),
+        "bench_epoch_ends.py": ("docs/speed.md", "epoch-ends"),
         "bench_precision.py": ("docs/speed.md", "precision"),
         "profile_train.py": ("docs/speed.md", "profile"),
         "profile_xla_ops.py": ("docs/speed.md", "xla-ops"),
