@@ -60,10 +60,11 @@ def keras_arrays_without_autotune_thread() -> None:
     ``fit``, ``evaluate`` and ``predict`` on arrays (the classifier, the autoencoders, the
     report's encodings) run through Keras's ``ArrayDataAdapter.get_tf_dataset``, and
     ``fit`` makes a new iterator of it every epoch. Its destructor is where the autotuning
-    thread's missed wake-up bites: on a busy 2-core Xeon, epochs of the classifier waited
-    4-17 s at their ends (the real classifier's six epochs lost about 40 s, nothing
-    computed). Only the pipeline's options change: the batches, their order and the
-    seeds are Keras's, so the trained weights are identical (tests/test_training.py).
+    thread's missed wake-up bites: on a busy machine the classifier's epochs waited seconds
+    at their ends, computing nothing (``benchmarks/bench_epoch_ends.py`` measures it; its
+    table is in docs/speed.md). Only the pipeline's options change: the batches, their
+    order and the seeds are Keras's, so the trained weights are identical
+    (tests/test_training.py).
     Called once per process (``vae_keras.startup.quiet_start``, every command); calling it
     again changes nothing. Keras's class is private: where it is missing, nothing is done.
     """
