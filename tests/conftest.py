@@ -166,17 +166,14 @@ def write_npz(folder, name="mnist", n_train=300, n_test=100, shape=(28, 28), **o
 
 @pytest.fixture(scope="session", autouse=True)
 def keras_arrays_as_every_command_feeds_them():
-    """What every command's start does on TensorFlow (vae_keras.startup.quiet_start) done in
-    each test process too, so that the library functions run as the commands run them: Keras's
-    pipeline for NumPy arrays without tf.data's autotuning thread (the same batches and weights,
-    without the stalls at epoch ends: vae_keras.tf_speed.keras_arrays_without_autotune_thread).
+    """What every command's start does (vae_keras.startup.quiet_start calls the same
+    function), done in each test process too, so that the library functions run as the
+    commands run them: on TensorFlow, Keras's pipeline for NumPy arrays without tf.data's
+    autotuning thread (the same batches and weights, without the stalls at epoch ends).
     """
-    import keras
+    from vae_keras import startup
 
-    if keras.backend.backend() == "tensorflow":
-        from vae_keras import tf_speed
-
-        tf_speed.keras_arrays_without_autotune_thread()
+    startup.keras_arrays_without_autotune_thread()
 
 
 @pytest.fixture

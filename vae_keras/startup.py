@@ -97,10 +97,16 @@ def stderr_filtered(gpu_present: bool = False) -> Iterator[None]:
 
 def quiet_start() -> None:
     """A command's start: Keras imported without TensorFlow's start-up lines
-    (:func:`import_quietly`); on TensorFlow, Keras's pipeline for NumPy arrays without
-    tf.data's autotuning thread, whose timer stalled epoch ends
-    (:func:`vae_keras.tf_speed.keras_arrays_without_autotune_thread`)."""
+    (:func:`import_quietly`), then :func:`keras_arrays_without_autotune_thread`."""
     import_quietly()
+    keras_arrays_without_autotune_thread()
+
+
+def keras_arrays_without_autotune_thread() -> None:
+    """On TensorFlow, Keras's pipeline for NumPy arrays without tf.data's autotuning thread,
+    whose timer stalled epoch ends
+    (:func:`vae_keras.tf_speed.keras_arrays_without_autotune_thread`); on the other
+    backends nothing (they have no tf.data pipeline, and no TensorFlow to import)."""
     import keras
 
     if keras.backend.backend() == "tensorflow":
